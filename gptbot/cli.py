@@ -1,0 +1,94 @@
+"""The `gptbot` command: setup, serve, worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dotenv import load_dotenv
+
+from gptbot.config import Config
+from gptbot.errors import GptBotError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    load_dotenv()
+    try:
+        return int(args.run(args) or 0)
+    except GptBotError as exc:
+        print(f"gptbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gptbot", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="command")
+    setup = sub.add_parser("setup", help="register /gpt, the bot user and the webhook URL")
+    setup.add_argument("--public-url", help="base URL Stream can reach (default: GPTBOT_PUBLIC_URL)")
+    setup.add_argument("--ngrok", action="store_true", help="use the running ngrok tunnel's URL")
+    setup.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
+    setup.set_defaults(run=_setup)
+    serve = sub.add_parser("serve", help="run the webhook and the embedded worker")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--processes", type=int, default=1, help="gunicorn worker processes")
+    serve.add_argument("--threads", type=int, default=8, help="request threads per process")
+    serve.set_defaults(run=_serve)
+    worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
+    worker.set_defaults(run=_worker)
+    return parser
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from gptbot.registration import public_url_for, register
+    from gptbot.stream_api import StreamApi
+
+    config = Config.from_env()
+    url = args.public_url or public_url_for(_without_public_url(config) if args.ngrok else config,
+                                            args.port)
+    stream = StreamApi.from_config(config)
+    for change in register(stream, config, url) or ["already up to date"]:
+        print(f"  {change}")
+    print(f"Stream now calls {config.handler_url(url)} for /{config.command}")
+    return 0
+
+
+def _without_public_url(config: Config) -> Config:
+    from dataclasses import replace
+
+    return replace(config, public_url=None)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gptbot.server import run_gunicorn
+
+    Config.from_env()  # fail here, with the missing variable named, not inside gunicorn
+    run_gunicorn(args.host, args.port, args.processes, args.threads)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from gptbot.answer import LEASE_S
+    from gptbot.jobs import EmbeddedWorker
+    from gptbot.server import configure_logging
+    from gptbot.services import build_services
+
+    config = Config.from_env()
+    configure_logging(config.log_level)
+    services = build_services(config)
+    worker = EmbeddedWorker(services.jobs, services.store, config.workers, LEASE_S)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker.start()
+    stop.wait()
+    worker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

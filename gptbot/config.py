@@ -1,0 +1,128 @@
+"""Settings, read from the environment in exactly one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gptbot.errors import ConfigError
+
+DEFAULT_NGROK_API = "http://127.0.0.1:4040/api/tunnels"
+
+
+@dataclass(frozen=True)
+class Config:
+    stream_api_key: str
+    stream_api_secret: str = field(repr=False)
+    # Passed to the SDK as base_url only when set: the SDK reads the same variable itself.
+    stream_chat_url: str | None = None
+    public_url: str | None = None
+    ngrok_api_url: str = DEFAULT_NGROK_API
+    provider: str = "openai"
+    model: str = "gpt-4o-mini"
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str = "https://api.openai.com/v1"
+    bot_user_id: str = "gpt-bot"
+    bot_name: str = "GPT"
+    command: str = "gpt"
+    channel_types: tuple[str, ...] = ("messaging",)
+    system_prompt: str = "You are a helpful assistant in a group chat. Answer concisely."
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    queue_url: str = ""
+    workers: int = 4
+    update_interval: float = 0.5
+    llm_connect_timeout: float = 10.0
+    llm_idle_timeout: float = 60.0
+    llm_max_retries: int = 4
+    max_message_length: int = 5000
+    max_body_bytes: int = 256 * 1024
+    embedded_worker: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        data_dir = Path(_get(env, "GPTBOT_DATA_DIR") or "data")
+        database_url = _get(env, "GPTBOT_DATABASE_URL") or f"sqlite:///{data_dir / 'gptbot.db'}"
+        return cls(
+            stream_api_key=_required(env, "STREAM_API_KEY"),
+            stream_api_secret=_required(env, "STREAM_API_SECRET"),
+            stream_chat_url=_get(env, "STREAM_CHAT_URL"),
+            public_url=_get(env, "GPTBOT_PUBLIC_URL"),
+            ngrok_api_url=_get(env, "GPTBOT_NGROK_API_URL") or DEFAULT_NGROK_API,
+            provider=_get(env, "GPTBOT_PROVIDER") or "openai",
+            model=_get(env, "GPTBOT_MODEL") or "gpt-4o-mini",
+            openai_api_key=_get(env, "OPENAI_API_KEY"),
+            openai_base_url=_get(env, "OPENAI_BASE_URL") or "https://api.openai.com/v1",
+            bot_user_id=_get(env, "GPTBOT_BOT_USER_ID") or "gpt-bot",
+            bot_name=_get(env, "GPTBOT_BOT_NAME") or "GPT",
+            channel_types=_csv(_get(env, "GPTBOT_CHANNEL_TYPES") or "messaging"),
+            system_prompt=_get(env, "GPTBOT_SYSTEM_PROMPT") or cls.system_prompt,
+            data_dir=data_dir,
+            database_url=database_url,
+            queue_url=_get(env, "GPTBOT_QUEUE_URL") or _default_queue_url(database_url, data_dir),
+            workers=_int(env, "GPTBOT_WORKERS", 4, minimum=1),
+            update_interval=_int(env, "GPTBOT_UPDATE_INTERVAL_MS", 500, minimum=50) / 1000,
+            llm_idle_timeout=float(_int(env, "GPTBOT_LLM_IDLE_TIMEOUT", 60, minimum=1)),
+            max_message_length=_int(env, "GPTBOT_MAX_MESSAGE_LENGTH", 5000, minimum=100),
+            embedded_worker=_bool(env, "GPTBOT_EMBEDDED_WORKER", True),
+            log_level=(_get(env, "GPTBOT_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    @property
+    def webhook_path(self) -> str:
+        return "/webhooks/stream"
+
+    def handler_url(self, public_url: str) -> str:
+        """The URL Stream calls; `{type}` is Stream's own placeholder for the command name."""
+        return public_url.rstrip("/") + self.webhook_path + "/{type}"
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = _get(env, name)
+    if value is None:
+        raise ConfigError(f"{name} is not set: add it to the environment or to .env")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _default_queue_url(database_url: str, data_dir: Path) -> str:
+    """Jobs live beside the data: Redis when the data does, else a SQLite file."""
+    if database_url.startswith(("redis://", "rediss://")):
+        return database_url
+    return f"sqlite:///{data_dir / 'jobs.db'}"

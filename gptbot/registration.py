@@ -1,0 +1,74 @@
+"""Make a Stream app ready for /gpt. Idempotent: safe to run at every start-up."""
+
+from __future__ import annotations
+
+import logging
+
+from gptbot.config import Config
+from gptbot.errors import SetupError
+from gptbot.ngrok import find_tunnel
+from gptbot.stream_api import StreamApi
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = "Ask the AI assistant a question"
+ARGS = "[question]"
+
+
+def public_url_for(config: Config, port: int | None = None) -> str:
+    """GPTBOT_PUBLIC_URL when set, else the https tunnel of a local ngrok agent."""
+    if config.public_url:
+        return config.public_url
+    return find_tunnel(config.ngrok_api_url, port)
+
+
+def register(stream: StreamApi, config: Config, public_url: str) -> list[str]:
+    """Bring the app to the wanted state; returns a line per change made."""
+    if not public_url.startswith(("https://", "http://")):
+        raise SetupError(f"public URL must start with https://, not {public_url!r}")
+    changes = [ensure_bot_user(stream, config)]
+    changes += [ensure_command(stream, config.command)]
+    changes += [ensure_enabled(stream, config.command, t) for t in config.channel_types]
+    changes += [ensure_handler_url(stream, config.handler_url(public_url))]
+    return [change for change in changes if change]
+
+
+def ensure_bot_user(stream: StreamApi, config: Config) -> str:
+    user = {"id": config.bot_user_id, "name": config.bot_name, "role": "user"}
+    stream.call(stream.client.upsert_user, user)
+    return ""  # an upsert is not worth reporting: it runs every time
+
+
+def ensure_command(stream: StreamApi, name: str) -> str:
+    existing = {c["name"]: c for c in stream.call(stream.client.list_commands)["commands"]}
+    if name not in existing:
+        stream.call(stream.client.create_command, {"name": name, "description": DESCRIPTION,
+                                                   "args": ARGS})
+        return f"created command /{name}"
+    command = existing[name]
+    if command.get("description") != DESCRIPTION or command.get("args") != ARGS:
+        stream.call(stream.client.update_command, name, description=DESCRIPTION, args=ARGS)
+        return f"updated command /{name}"
+    return ""
+
+
+def ensure_enabled(stream: StreamApi, command: str, channel_type: str) -> str:
+    # update_channel_type replaces the list, so read it first and keep every command on it.
+    current = stream.call(stream.client.get_channel_type, channel_type).get("commands") or []
+    names = [c["name"] if isinstance(c, dict) else str(c) for c in current]
+    if command in names or "all" in names:
+        return ""
+    stream.call(stream.client.update_channel_type, channel_type, commands=[*names, command])
+    return f"enabled /{command} on channel type {channel_type!r}"
+
+
+def ensure_handler_url(stream: StreamApi, url: str) -> str:
+    app = stream.call(stream.client.get_app_settings).get("app", {})
+    previous = app.get("custom_action_handler_url") or ""
+    if previous == url:
+        return ""
+    if previous:
+        log.warning("replacing custom_action_handler_url %s (one URL serves every custom "
+                    "command of the app)", previous)
+    stream.call(stream.client.update_app_settings, custom_action_handler_url=url)
+    return f"custom commands now call {url}"

@@ -1,0 +1,84 @@
+"""Running the service: the gunicorn entry point (Procfile) and `gptbot serve`."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from gptbot.answer import LEASE_S
+from gptbot.config import Config
+from gptbot.errors import SetupError
+from gptbot.jobs import EmbeddedWorker
+from gptbot.registration import public_url_for, register
+from gptbot.services import Services, build_services
+from gptbot.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def serve_app(environ: Mapping[str, str] | None = None) -> Flask:
+    """Build one process's app: register with Stream, start its embedded worker."""
+    load_dotenv()
+    config = Config.from_env(environ)
+    configure_logging(config.log_level)
+    services = build_services(config)
+    register_at_startup(services, _port(environ))
+    if config.embedded_worker:
+        start_embedded_worker(services)
+    return create_app(config, services)
+
+
+def register_at_startup(services: Services, port: int | None) -> None:
+    try:
+        url = public_url_for(services.config, port)
+    except SetupError as exc:
+        log.warning("not registering with Stream: %s", exc)
+        return
+    for change in register(services.stream, services.config, url):
+        log.info("setup: %s", change)
+    log.info("Stream calls %s", services.config.handler_url(url))
+
+
+def start_embedded_worker(services: Services) -> EmbeddedWorker:
+    worker = EmbeddedWorker(services.jobs, services.store, services.config.workers, LEASE_S)
+    worker.start()
+    atexit.register(worker.stop)
+    return worker
+
+
+def _port(environ: Mapping[str, str] | None) -> int | None:
+    raw = (environ if environ is not None else os.environ).get("PORT")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn, configured from code, serving serve_app() in each worker process."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return serve_app()
+
+
+def run_gunicorn(host: str, port: int, processes: int, threads: int) -> None:
+    os.environ.setdefault("PORT", str(port))
+    options = {"bind": f"{host}:{port}", "workers": processes, "threads": threads,
+               "worker_class": "gthread", "graceful_timeout": 30, "accesslog": "-"}
+    GunicornServer(options).run()

@@ -1,0 +1,92 @@
+"""Every call gptbot makes to Stream, through the stream-chat SDK, retried with backoff.
+
+The SDK retries nothing on 429/5xx, so each call here is wrapped in a tenacity
+policy: connection errors, timeouts, 429 and 5xx are retried with jittered
+exponential backoff; any other 4xx is final.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from stream_chat import StreamChat
+from stream_chat.base.exceptions import StreamAPIException
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from gptbot.config import Config
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DUPLICATE_ID = 4  # "a message with ID … already exists"
+MESSAGE_TOO_LONG = 20
+
+
+class MessageExists(Exception):
+    """A message with our deterministic id is already there: an earlier attempt sent it."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, StreamAPIException):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+def error_code(exc: StreamAPIException) -> int | None:
+    code = getattr(exc, "error_code", None)
+    return code if isinstance(code, int) else None
+
+
+class StreamApi:
+    def __init__(self, client: StreamChat, attempts: int = 5, max_wait: float = 8.0) -> None:
+        self.client = client
+        # Cleared the first time Stream refuses the ephemeral endpoint (older plans/regions).
+        self.broadcast_supported = True
+        self._retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(attempts),
+            wait=wait_random_exponential(multiplier=0.2, max=max_wait),
+            before_sleep=before_sleep_log(log, logging.WARNING),
+            reraise=True,
+        )
+
+    @classmethod
+    def from_config(cls, config: Config) -> StreamApi:
+        options = {"base_url": config.stream_chat_url} if config.stream_chat_url else {}
+        return cls(StreamChat(config.stream_api_key, config.stream_api_secret, **options))
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._retrying(fn, *args, **kwargs)
+
+    def send_message(self, cid: tuple[str, str], message: dict[str, Any], user_id: str) -> dict:
+        channel = self.client.channel(*cid)
+        try:
+            return self.call(channel.send_message, message, user_id, skip_push=True)["message"]
+        except StreamAPIException as exc:
+            if exc.status_code == 400 and error_code(exc) == DUPLICATE_ID and "id" in message:
+                raise MessageExists(message["id"]) from exc
+            raise
+
+    def get_message(self, message_id: str) -> dict[str, Any]:
+        return self.call(self.client.get_message, message_id)["message"]
+
+    def update_message(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        """A persisted partial update (one database write on Stream's side)."""
+        self.call(self.client.update_message_partial, message_id, {"set": fields}, user_id)
+
+    def broadcast_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        """Stream's ephemeral update: every watcher sees it, nothing is written to the database."""
+        body = {"set": fields, "user": {"id": user_id}}
+        self.call(self.client.patch, f"messages/{message_id}/ephemeral", data=body)
+
+    def send_event(self, cid: tuple[str, str], event: dict[str, Any], user_id: str) -> None:
+        self.call(self.client.channel(*cid).send_event, event, user_id)

@@ -1,0 +1,65 @@
+"""The HTTP side: Stream's custom-command webhook and a health check."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from gptbot import commands, signature, webhook
+from gptbot.config import Config
+from gptbot.errors import BadRequest, InvalidSignature
+from gptbot.services import Services, build_services
+
+log = logging.getLogger(__name__)
+bp = Blueprint("gptbot", __name__)
+
+
+def create_app(config: Config, services: Services | None = None) -> Flask:
+    app = Flask("gptbot")
+    # Twice the cap so gzip bodies reach decode_body, which applies the real limit.
+    app.config["MAX_CONTENT_LENGTH"] = 2 * config.max_body_bytes
+    app.extensions["gptbot"] = services or build_services(config)
+    app.register_blueprint(bp)
+    app.register_error_handler(BadRequest, _bad_request)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def current_services() -> Services:
+    return current_app.extensions["gptbot"]
+
+
+@bp.post("/webhooks/stream")
+@bp.post("/webhooks/stream/<command>")
+def stream_webhook(command: str | None = None) -> ResponseReturnValue:
+    services = current_services()
+    raw = request.get_data()
+    body = webhook.decode_body(raw, request.headers.get("Content-Encoding"),
+                               services.config.max_body_bytes)
+    _check_signature(raw, body, services.config.stream_api_secret)
+    call = webhook.parse_command(body, request.headers.get("X-Webhook-Id"))
+    return jsonify(commands.respond(call, services))
+
+
+def _check_signature(raw: bytes, body: bytes, secret: str) -> None:
+    """Stream signs the uncompressed body; a proxy that gzips in transit leaves that intact."""
+    given = request.headers.get("X-Signature")
+    if not (signature.verify(body, given, secret) or signature.verify(raw, given, secret)):
+        raise InvalidSignature("X-Signature does not match the body")
+
+
+@bp.get("/healthz")
+def health() -> ResponseReturnValue:
+    return {"status": "ok", "queued": current_services().jobs.pending()}
+
+
+def _bad_request(exc: BadRequest) -> ResponseReturnValue:
+    log.info("rejected webhook (%d): %s", exc.status, exc)
+    return {"error": str(exc)}, exc.status
+
+
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    return {"error": exc.description or exc.name}, exc.code or 500
