@@ -1,0 +1,134 @@
+"""The answer job and its durability: queued work survives a restart; dead work is re-run."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import responses
+
+from gptbot.answer import LEASE_S, AnswerJob, reply_id_for
+from gptbot.jobs import EmbeddedWorker
+from gptbot.services import build_services
+from gptbot.web import create_app
+from gptbot.webhook import parse_command
+from tests.support.common import (
+    LLM_URL,
+    STREAM_URL,
+    command_payload,
+    encode,
+    make_config,
+    signed_headers,
+    sse_chat_stream,
+)
+
+MESSAGES = re.compile(rf"{STREAM_URL}/messages/[^/?]+(\?.*)?$")
+
+
+@pytest.fixture
+def http():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, re.compile(rf"{STREAM_URL}/channels/.*/message"),
+                 json={"message": {}}, status=201)
+        mock.add(responses.POST, re.compile(rf"{STREAM_URL}/channels/.*/event"), json={})
+        mock.add(responses.PUT, MESSAGES, json={"message": {}})
+        mock.add(responses.PATCH, re.compile(rf"{STREAM_URL}/messages/.*/ephemeral"), json={})
+        mock.add(responses.POST, f"{LLM_URL}/chat/completions",
+                 body=sse_chat_stream(["Go to ", "Settings → Billing."]))
+        yield mock
+
+
+def final_texts(mock) -> list[str]:
+    return [json.loads(c.request.body)["set"]["text"] for c in mock.calls
+            if c.request.method == "PUT" and not json.loads(c.request.body)["set"]["generating"]]
+
+
+def job_for(payload) -> AnswerJob:
+    return AnswerJob.from_call(parse_command(encode(payload), "wh-1"))
+
+
+def wait_for(condition, timeout=10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_answer_job_posts_the_streamed_answer(http, tmp_path):
+    services = build_services(make_config(tmp_path))
+    job = job_for(command_payload())
+    services.store.claim_job(job.key, job.to_payload(), time.time())
+    services.answerer.run(job)
+    assert final_texts(http) == ["Go to Settings → Billing."]
+    sent = json.loads(next(c for c in http.calls if "chat/completions" in c.request.url)
+                      .request.body)
+    assert sent["messages"][-1] == {"role": "user",
+                                    "content": "How do I change my billing address?"}
+    services.answerer.run(job)  # a second run of a finished job does nothing
+    assert len(final_texts(http)) == 1
+
+
+def test_llm_failure_leaves_a_friendly_final_message(http, tmp_path):
+    http.replace(responses.POST, f"{LLM_URL}/chat/completions", status=401,
+                 json={"error": {"message": "Incorrect API key"}})
+    services = build_services(make_config(tmp_path))
+    job = job_for(command_payload())
+    services.store.claim_job(job.key, job.to_payload(), time.time())
+    services.answerer.run(job)
+    assert final_texts(http) == ["Sorry, the bot's language model is misconfigured. "
+                                 "An operator has to fix it."]
+
+
+def test_length_cut_answers_say_so(http, tmp_path):
+    http.replace(responses.POST, f"{LLM_URL}/chat/completions",
+                 body=sse_chat_stream(["Part"], finish="length"))
+    services = build_services(make_config(tmp_path))
+    job = job_for(command_payload())
+    services.store.claim_job(job.key, job.to_payload(), time.time())
+    services.answerer.run(job)
+    assert "length limit" in final_texts(http)[0]
+
+
+def test_acknowledged_job_is_answered_after_a_restart(http, tmp_path):
+    config = make_config(tmp_path)
+    before_crash = build_services(config)
+    body = encode(command_payload())
+    ack = create_app(config, before_crash).test_client().post(
+        "/webhooks/stream/gpt", data=body, headers=signed_headers(body))
+    assert ack.status_code == 200
+    before_crash.close()  # the process dies before any worker picked the job up
+
+    after_restart = build_services(config)
+    worker = EmbeddedWorker(after_restart.jobs, after_restart.store, 2, LEASE_S)
+    worker.start()
+    try:
+        wait_for(lambda: final_texts(http))
+    finally:
+        worker.stop()
+    assert final_texts(http) == ["Go to Settings → Billing."]
+
+
+def test_sweeper_reruns_a_job_whose_worker_died(http, tmp_path):
+    services = build_services(make_config(tmp_path))
+    job = job_for(command_payload())
+    long_ago = time.time() - 2 * LEASE_S
+    services.store.claim_job(job.key, job.to_payload(), long_ago)
+    services.store.start_job(job.key, long_ago, LEASE_S)  # started, then the worker died
+    worker = EmbeddedWorker(services.jobs, services.store, 1, LEASE_S, sweep_every=3600)
+    worker.start()
+    try:
+        assert worker.sweep() == 1
+        wait_for(lambda: final_texts(http))
+        assert worker.sweep() == 0
+    finally:
+        worker.stop()
+
+
+def test_reply_ids_are_deterministic_and_valid():
+    call = parse_command(encode(command_payload(message_id="alice-42")), "wh")
+    assert reply_id_for(call) == "gpt-alice-42"
+    odd = parse_command(encode(command_payload(message_id="a,b%c" + "x" * 300)), "wh")
+    assert re.fullmatch(r"gpt-[0-9a-f]{40}", reply_id_for(odd))
+    assert reply_id_for(odd) == reply_id_for(odd)
