@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gptbot", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="command")
     setup = sub.add_parser("setup", help="register /gpt, the bot user and the webhook URL")
-    setup.add_argument("--public-url", help="base URL Stream can reach (default: GPTBOT_PUBLIC_URL)")
+    setup.add_argument("--public-url", help="base URL Stream can reach (or GPTBOT_PUBLIC_URL)")
     setup.add_argument("--ngrok", action="store_true", help="use the running ngrok tunnel's URL")
     setup.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
     setup.set_defaults(run=_setup)

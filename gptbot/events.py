@@ -63,4 +63,6 @@ class StreamError:
     code: str | None = None
 
 
-StreamEvent = TextDelta | ThinkingDelta | RefusalDelta | ToolCallDelta | Usage | Finish | StreamError
+StreamEvent = (
+    TextDelta | ThinkingDelta | RefusalDelta | ToolCallDelta | Usage | Finish | StreamError
+)

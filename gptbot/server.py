@@ -62,7 +62,7 @@ def _port(environ: Mapping[str, str] | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     """gunicorn, configured from code, serving serve_app() in each worker process."""
 
     def __init__(self, options: dict[str, Any]) -> None:

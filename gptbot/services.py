@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from gptbot.answer import AnswerJob, Answerer
+from gptbot.answer import Answerer, AnswerJob
 from gptbot.config import Config
 from gptbot.jobs import JobQueue, open_huey
 from gptbot.providers import Provider, build_provider

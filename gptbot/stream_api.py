@@ -61,7 +61,9 @@ class StreamApi:
 
     @classmethod
     def from_config(cls, config: Config) -> StreamApi:
-        options = {"base_url": config.stream_chat_url} if config.stream_chat_url else {}
+        options: dict[str, Any] = {}
+        if config.stream_chat_url:
+            options["base_url"] = config.stream_chat_url
         return cls(StreamChat(config.stream_api_key, config.stream_api_secret, **options))
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

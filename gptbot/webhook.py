@@ -123,7 +123,8 @@ def _split_cid(cid: str) -> tuple[str, str]:
 
 def _user_name(user: dict[str, Any]) -> str:
     # Stream's docs show the name under "Custom" (a Go struct leaking through) as well.
-    custom = user.get("Custom") if isinstance(user.get("Custom"), dict) else {}
+    custom = user.get("Custom")
+    custom = custom if isinstance(custom, dict) else {}
     name = user.get("name") or custom.get("name") or user.get("id")
     return str(name)
 

@@ -59,7 +59,7 @@ def test_retries_429_honouring_retry_after_then_streams(tmp_path):
 @responses.activate
 def test_gives_up_after_the_configured_attempts(tmp_path):
     responses.add(responses.POST, URL, status=500, json={"error": {"message": "boom"}})
-    with pytest.raises(ProviderError, match="HTTP 500.*boom"):
+    with pytest.raises(ProviderError, match=r"HTTP 500.*boom"):
         list(provider(tmp_path, llm_max_retries=2).stream(REQUEST))
     assert len(responses.calls) == 2
 
@@ -69,7 +69,7 @@ def test_gives_up_after_the_configured_attempts(tmp_path):
 def test_client_errors_are_final_and_clear(tmp_path, status):
     responses.add(responses.POST, URL, status=status,
                   json={"error": {"message": "Incorrect API key provided: sk-te***"}})
-    with pytest.raises(ProviderAuthError, match=f"HTTP {status}.*Incorrect API key"):
+    with pytest.raises(ProviderAuthError, match=rf"HTTP {status}.*Incorrect API key"):
         list(provider(tmp_path).stream(REQUEST))
     assert len(responses.calls) == 1
 

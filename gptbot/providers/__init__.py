@@ -23,7 +23,8 @@ def build_provider(config: Config) -> Provider:
         factory = PROVIDERS[config.provider]
     except KeyError:
         known = ", ".join(sorted(PROVIDERS))
-        raise ConfigError(f"GPTBOT_PROVIDER={config.provider!r} is unknown; use one of {known}")
+        raise ConfigError(
+            f"GPTBOT_PROVIDER={config.provider!r} is unknown; use one of {known}") from None
     return factory(config)
 
 

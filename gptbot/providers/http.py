@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -49,7 +50,8 @@ class StreamingHttp:
         )
         return retrying(self._open_once, url, headers, body)
 
-    def _open_once(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> requests.Response:
+    def _open_once(self, url: str, headers: dict[str, str],
+                   body: dict[str, Any]) -> requests.Response:
         try:
             response = self.session.post(url, json=body, headers=headers, stream=True,
                                          timeout=(self.connect_timeout, self.idle_timeout))
@@ -122,4 +124,4 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def _host(url: str) -> str:
-    return requests.utils.urlparse(url).netloc or url
+    return urlsplit(url).netloc or url

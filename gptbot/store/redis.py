@@ -23,7 +23,8 @@ return 0
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis, prefix: str = "gptbot:") -> None:
+    def __init__(self, client: Any, prefix: str = "gptbot:") -> None:
+        # Any: redis-py's types cannot express decode_responses=True (str, not bytes).
         self._redis = client
         self._prefix = prefix
         self._active = prefix + "jobs:active"
