@@ -40,10 +40,10 @@ class OpenAIProvider:
                 if is_done(event.data):
                     response.close()
                     return
-                yield from _map(event.data)
+                yield from _map(event.data, event.event)
         for event in decoder.close():
             if not is_done(event.data):
-                yield from _map(event.data)
+                yield from _map(event.data, event.event)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}
@@ -64,8 +64,8 @@ def request_body(request: ChatRequest) -> dict[str, Any]:
     return {**body, **request.extra}
 
 
-def _map(data: str) -> list[StreamEvent]:
+def _map(data: str, event: str) -> list[StreamEvent]:
     try:
-        return map_chat_chunk(data)
+        return map_chat_chunk(data, event)
     except ValueError as exc:
         raise ProviderError(f"unreadable stream chunk: {exc}") from exc

@@ -1,0 +1,290 @@
+"""OpenAI Chat Completions chunks → events: hand-written chunks, then real transcripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gptbot.accumulate import ChatAccumulator, ToolCall
+from gptbot.events import (
+    Finish,
+    RefusalDelta,
+    StreamError,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    Usage,
+)
+from gptbot.providers.openai_wire import is_done, map_chat_chunk
+from gptbot.sse import SSEDecoder, SSEEvent
+
+STREAMS = Path(__file__).resolve().parents[2] / "shared" / "streams"
+NO_STREAMS = f"captured transcripts not found at {STREAMS} (shared test data is not in the repo)"
+CHAT_PROVIDERS = ("openai-chat", "azure-openai-chat")
+
+
+def chunk(delta: dict[str, Any] | None = None, **extra: Any) -> str:
+    choice = {"index": 0, "delta": delta or {}, "finish_reason": extra.pop("finish", None)}
+    return json.dumps({"object": "chat.completion.chunk", "choices": [choice], **extra})
+
+
+# --- map_chat_chunk on small chunks -----------------------------------------------------
+
+
+def test_done() -> None:
+    assert is_done("[DONE]")
+    assert not is_done('{"choices": []}')
+    assert map_chat_chunk("[DONE]") == []
+
+
+def test_role_chunk_with_empty_content_maps_to_nothing() -> None:
+    assert map_chat_chunk(chunk({"role": "assistant", "content": "", "refusal": None})) == []
+    assert map_chat_chunk(chunk({"role": "assistant", "content": None})) == []
+
+
+def test_content_reasoning_refusal() -> None:
+    assert map_chat_chunk(chunk({"content": "Hi"})) == [TextDelta("Hi")]
+    assert map_chat_chunk(chunk({"reasoning_content": "hmm"})) == [ThinkingDelta("hmm")]
+    assert map_chat_chunk(chunk({"reasoning": "hmm"})) == [ThinkingDelta("hmm")]
+    assert map_chat_chunk(chunk({"refusal": "No."})) == [RefusalDelta("No.")]
+
+
+def test_reasoning_sent_twice_counts_once() -> None:
+    events = map_chat_chunk(chunk({"reasoning_content": "a", "reasoning": "a"}))
+    assert events == [ThinkingDelta("a")]
+
+
+def test_tool_call_fragments() -> None:
+    first = {"index": 0, "id": "call_1", "type": "function"}
+    first["function"] = {"name": "get_weather", "arguments": ""}
+    assert map_chat_chunk(chunk({"tool_calls": [first]})) == [
+        ToolCallDelta(0, "call_1", "get_weather", "")
+    ]
+    later = {"index": 1, "function": {"name": "", "arguments": '{"ci'}}
+    assert map_chat_chunk(chunk({"tool_calls": [later]})) == [ToolCallDelta(1, None, None, '{"ci')]
+
+
+def test_tool_call_arguments_object_and_missing_index() -> None:
+    call = {"id": "x", "function": {"name": "f", "arguments": {"a": 1}}}
+    assert map_chat_chunk(chunk({"tool_calls": [call, call]})) == [
+        ToolCallDelta(0, "x", "f", '{"a": 1}'),
+        ToolCallDelta(1, "x", "f", '{"a": 1}'),
+    ]
+
+
+def test_legacy_function_call() -> None:
+    events = map_chat_chunk(chunk({"function_call": {"name": "f", "arguments": "{}"}}))
+    assert events == [ToolCallDelta(0, None, "f", "{}")]
+
+
+def test_finish_and_usage() -> None:
+    usage = {"prompt_tokens": 14, "completion_tokens": 30, "total_tokens": 44}
+    assert map_chat_chunk(chunk(finish="stop")) == [Finish("stop")]
+    events = map_chat_chunk(json.dumps({"choices": [], "usage": usage}))
+    assert events == [Usage(14, 30, usage)]
+    assert map_chat_chunk(chunk({"content": "x"}, usage=None)) == [TextDelta("x")]
+
+
+def test_groq_usage() -> None:
+    usage = {"prompt_tokens": 3, "completion_tokens": 4, "queue_time": 0.1}
+    events = map_chat_chunk(chunk(finish="stop", x_groq={"id": "req_1", "usage": usage}))
+    assert events == [Finish("stop"), Usage(3, 4, usage)]
+
+
+def test_empty_or_missing_choices() -> None:
+    azure = {"choices": [], "id": "", "prompt_filter_results": [{"prompt_index": 0}]}
+    assert map_chat_chunk(json.dumps(azure)) == []
+    assert map_chat_chunk("{}") == []
+    assert map_chat_chunk('{"choices": null}') == []
+
+
+def test_only_choice_index_zero() -> None:
+    other = {"index": 1, "delta": {"content": "B"}, "finish_reason": "stop"}
+    ours = {"index": 0, "delta": {"content": "A"}, "finish_reason": None}
+    assert map_chat_chunk(json.dumps({"choices": [other]})) == []
+    assert map_chat_chunk(json.dumps({"choices": [other, ours]})) == [TextDelta("A")]
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (
+            {"error": {"message": "Overloaded", "type": "server_error", "code": None}},
+            StreamError("Overloaded", "server_error"),
+        ),
+        (
+            {"error": {"message": "bad", "type": "x", "code": "rate_limit_exceeded"}},
+            StreamError("bad", "rate_limit_exceeded"),
+        ),
+        ({"error": "an error was encountered"}, StreamError("an error was encountered")),
+        (
+            {"error": {}, "object": "error", "message": "vllm", "code": 400},
+            StreamError("vllm", "400"),
+        ),
+        (
+            {"error": {"message": "Compute error."}, "message": "Compute error."},
+            StreamError("Compute error."),
+        ),
+        ({"error": {"type": "x"}}, StreamError("An error occurred during streaming", "x")),
+    ],
+    ids=["openai", "code", "string", "vllm-bare", "lmstudio", "no-message"],
+)
+def test_error_objects(payload: dict[str, Any], expected: StreamError) -> None:
+    assert map_chat_chunk(json.dumps(payload)) == [expected]
+
+
+def test_null_error_is_no_error() -> None:
+    assert map_chat_chunk(json.dumps({"error": None, "choices": []})) == []
+
+
+def test_llama_cpp_error_event() -> None:
+    data = '{"code":500,"message":"context too long","type":"server_error"}'
+    assert map_chat_chunk(data) == [StreamError("context too long", "500")]
+    assert map_chat_chunk(data, "error") == [StreamError("context too long", "500")]
+    assert map_chat_chunk("not json", "error") == [StreamError("not json")]
+
+
+@pytest.mark.parametrize("data", ["{", "data: {}", "", '"text"', "[1, 2]", "null"])
+def test_invalid_json_raises_value_error(data: str) -> None:
+    with pytest.raises(ValueError, match="chat chunk"):
+        map_chat_chunk(data)
+
+
+# --- ChatAccumulator ------------------------------------------------------------------
+
+
+def test_accumulator_collects_everything() -> None:
+    acc = ChatAccumulator()
+    acc.add_all(
+        [
+            ThinkingDelta("let me "),
+            ThinkingDelta("think"),
+            TextDelta("Hel"),
+            TextDelta("lo"),
+            ToolCallDelta(1, "b", "second", '{"x"'),
+            ToolCallDelta(0, "a", "first", ""),
+            ToolCallDelta(0, None, "", '{"y": 1}'),
+            ToolCallDelta(1, "", None, ": 2}"),
+            RefusalDelta("no"),
+            Finish("tool_calls"),
+            Usage(1, 2, {"prompt_tokens": 1}),
+            StreamError("first", "x"),
+            StreamError("second"),
+        ]
+    )
+    assert (acc.text, acc.thinking, acc.refusal) == ("Hello", "let me think", "no")
+    assert acc.tool_calls == [
+        ToolCall(0, "a", "first", '{"y": 1}'),
+        ToolCall(1, "b", "second", '{"x": 2}'),
+    ]
+    assert acc.finish_reason == "tool_calls"
+    assert acc.usage == Usage(1, 2, {"prompt_tokens": 1})
+    assert acc.error == StreamError("first", "x")
+
+
+def test_accumulator_empty() -> None:
+    acc = ChatAccumulator()
+    assert (acc.text, acc.tool_calls, acc.finish_reason, acc.usage, acc.error) == (
+        "",
+        [],
+        None,
+        None,
+        None,
+    )
+
+
+# --- captured transcripts at every split point -----------------------------------------
+
+
+def _chat_captures() -> list[Path]:
+    if not STREAMS.is_dir():
+        return []
+    found = []
+    for path in sorted(STREAMS.glob("*.sse")):
+        provider = json.loads(path.with_suffix(".json").read_text())["provider"]
+        if provider in CHAT_PROVIDERS or provider.startswith("openai-compatible/"):
+            found.append(path)
+    return found
+
+
+CAPTURES = _chat_captures()
+
+
+PARAMS: list[Path | None] = [*CAPTURES] or [None]  # one skipped case when absent
+
+
+@pytest.fixture(params=PARAMS, ids=lambda p: p.name if p else "none")
+def capture(request: pytest.FixtureRequest) -> tuple[bytes, dict[str, Any]]:
+    if request.param is None:
+        pytest.skip(NO_STREAMS)
+    path: Path = request.param
+    return path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
+
+
+def _accumulate(
+    events: list[SSEEvent], cache: dict[tuple[str, str], Any] | None = None
+) -> ChatAccumulator:
+    """Map and accumulate; `cache` memoizes map_chat_chunk, which is a pure function.
+
+    Every split point re-frames the whole body, so a framing bug yields a different data
+    string, misses the cache and is mapped for real; identical strings need not be
+    JSON-parsed 13,000 times (that alone would take most of the time budget).
+    """
+    acc = ChatAccumulator()
+    for event in events:
+        key = (event.data, event.event)
+        mapped = cache.get(key) if cache is not None else None
+        if mapped is None:
+            mapped = map_chat_chunk(event.data, event.event)
+            if cache is not None:
+                cache[key] = mapped
+        acc.add_all(mapped)
+    return acc
+
+
+def _check(acc: ChatAccumulator, expected: dict[str, Any]) -> None:
+    assert acc.text == expected["expected_text"]
+    assert acc.refusal == expected.get("expected_refusal", "")
+    assert acc.finish_reason == expected["expected_finish_reason"]
+    calls = [(c["id"], c["name"], c["arguments"]) for c in expected.get("expected_tool_calls", [])]
+    assert [(c.id, c.name, c.arguments) for c in acc.tool_calls] == calls
+    assert acc.error is None
+    if "expected_usage" in expected:
+        assert acc.usage is not None
+        usage = expected["expected_usage"]
+        assert {key: acc.usage.raw.get(key) for key in usage} == usage
+        assert (acc.usage.input_tokens, acc.usage.output_tokens) == (
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+        )
+
+
+def test_capture_whole(capture: tuple[bytes, dict[str, Any]]) -> None:
+    body, expected = capture
+    decoder = SSEDecoder()
+    _check(_accumulate(decoder.feed(body) + decoder.close()), expected)
+
+
+def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]]) -> None:
+    body, expected = capture
+    cache: dict[tuple[str, str], Any] = {}
+    for at in range(1, len(body)):
+        decoder = SSEDecoder()
+        events = decoder.feed(body[:at]) + decoder.feed(body[at:]) + decoder.close()
+        try:
+            _check(_accumulate(events, cache), expected)
+        except AssertionError as exc:
+            raise AssertionError(f"split at byte {at}: {exc}") from exc
+
+
+def test_n3_choices_keep_choice_zero_only() -> None:
+    path = STREAMS / "openai-chat-n3-choices.sse"
+    if not path.is_file():
+        pytest.skip(NO_STREAMS)
+    expected = json.loads(path.with_suffix(".json").read_text())["expected_choices"]
+    decoder = SSEDecoder()
+    acc = _accumulate(decoder.feed(path.read_bytes()) + decoder.close())
+    assert acc.text == expected["0"] != expected["1"]
