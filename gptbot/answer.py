@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from gptbot.config import Config
-from gptbot.errors import GptBotError, ProviderError
-from gptbot.events import Finish, RefusalDelta, StreamError, TextDelta, Usage
+from gptbot.errors import GptBotError
+from gptbot.generation import Generation, generate
 from gptbot.providers import ChatMessage, ChatRequest, Provider
 from gptbot.reply import ReplyTarget, ReplyWriter
 from gptbot.store import Store
@@ -23,13 +23,6 @@ log = logging.getLogger(__name__)
 
 # A running job that has not reported progress for this long is presumed dead and re-run.
 LEASE_S = 180.0
-
-FINISH_NOTES = {
-    "length": "The answer was cut short: it reached the model's length limit.",
-    "max_tokens": "The answer was cut short: it reached the model's length limit.",
-    "content_filter": "Part of this answer was withheld by the content filter.",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class AnswerJob:
@@ -92,7 +85,7 @@ class Answerer:
 
     def _answer(self, job: AnswerJob, writer: ReplyWriter) -> None:
         try:
-            note = self._stream_into(writer, self._request(job))
+            result = generate(self.provider, self._request(job), writer)
         except GptBotError as exc:
             log.warning("answer %s failed: %s", job.reply_id, exc)
             writer.fail(exc.user_message)
@@ -100,27 +93,16 @@ class Answerer:
             log.exception("answer %s failed unexpectedly", job.reply_id)
             writer.fail(GptBotError.user_message)
         else:
-            writer.finish(note)
+            self._log_usage(job, result)
+            writer.finish(result.note)
 
     def _request(self, job: AnswerJob) -> ChatRequest:
         messages = (ChatMessage("system", self.config.system_prompt),
                     ChatMessage("user", job.question))
-        return ChatRequest(model=self.config.model, messages=messages)
+        return ChatRequest(self.config.model, messages, max_tokens=self.config.max_tokens)
 
-    def _stream_into(self, writer: ReplyWriter, request: ChatRequest) -> str:
-        """Feed the answer to the writer; returns the note to append, if any."""
-        refusal, reason = "", ""
-        for event in self.provider.stream(request):
-            if isinstance(event, TextDelta):
-                writer.add(event.text)
-            elif isinstance(event, RefusalDelta):
-                refusal += event.text
-            elif isinstance(event, Finish):
-                reason = event.reason
-            elif isinstance(event, StreamError):
-                raise ProviderError(f"error inside the stream: {event.message}")
-            elif isinstance(event, Usage):
-                log.info("usage: %s in, %s out", event.input_tokens, event.output_tokens)
-        if refusal and not writer.text:
-            writer.add(refusal)
-        return FINISH_NOTES.get(reason, "")
+    def _log_usage(self, job: AnswerJob, result: Generation) -> None:
+        usage = result.usage
+        log.info("answered %s: %d chars, finish=%s, tokens in=%s out=%s", job.reply_id,
+                 len(result.text), result.finish_reason or "?",
+                 usage.input_tokens if usage else "?", usage.output_tokens if usage else "?")

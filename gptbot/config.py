@@ -10,6 +10,13 @@ from pathlib import Path
 from gptbot.errors import ConfigError
 
 DEFAULT_NGROK_API = "http://127.0.0.1:4040/api/tunnels"
+# Used when GPTBOT_MODEL is unset. Azure has none: there the model is your deployment name.
+DEFAULT_MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-3-5-haiku-latest",
+    "gemini": "gemini-2.0-flash",
+    "ollama": "llama3.2",
+}
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,20 @@ class Config:
     model: str = "gpt-4o-mini"
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str = "https://api.openai.com/v1"
+    azure_endpoint: str | None = None
+    azure_api_key: str | None = field(default=None, repr=False)
+    azure_api_version: str = "2024-10-21"
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    anthropic_base_url: str = "https://api.anthropic.com"
+    gemini_api_key: str | None = field(default=None, repr=False)
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    ollama_host: str = "http://127.0.0.1:11434"
+    # "provider:model" pairs tried in order when the primary fails before its first token.
+    fallback: tuple[str, ...] = ()
+    tool_modules: tuple[str, ...] = ()
+    max_tool_rounds: int = 4
+    tool_timeout: float = 10.0
+    max_tokens: int = 1024
     bot_user_id: str = "gpt-bot"
     bot_name: str = "GPT"
     command: str = "gpt"
@@ -47,16 +68,30 @@ class Config:
         env = os.environ if environ is None else environ
         data_dir = Path(_get(env, "GPTBOT_DATA_DIR") or "data")
         database_url = _get(env, "GPTBOT_DATABASE_URL") or f"sqlite:///{data_dir / 'gptbot.db'}"
+        provider = _get(env, "GPTBOT_PROVIDER") or "openai"
         return cls(
             stream_api_key=_required(env, "STREAM_API_KEY"),
             stream_api_secret=_required(env, "STREAM_API_SECRET"),
             stream_chat_url=_get(env, "STREAM_CHAT_URL"),
             public_url=_get(env, "GPTBOT_PUBLIC_URL"),
             ngrok_api_url=_get(env, "GPTBOT_NGROK_API_URL") or DEFAULT_NGROK_API,
-            provider=_get(env, "GPTBOT_PROVIDER") or "openai",
-            model=_get(env, "GPTBOT_MODEL") or "gpt-4o-mini",
+            provider=provider,
+            model=_get(env, "GPTBOT_MODEL") or DEFAULT_MODELS.get(provider, ""),
             openai_api_key=_get(env, "OPENAI_API_KEY"),
-            openai_base_url=_get(env, "OPENAI_BASE_URL") or "https://api.openai.com/v1",
+            openai_base_url=_get(env, "OPENAI_BASE_URL") or cls.openai_base_url,
+            azure_endpoint=_get(env, "AZURE_OPENAI_ENDPOINT"),
+            azure_api_key=_get(env, "AZURE_OPENAI_API_KEY"),
+            azure_api_version=_get(env, "OPENAI_API_VERSION") or cls.azure_api_version,
+            anthropic_api_key=_get(env, "ANTHROPIC_API_KEY"),
+            anthropic_base_url=_get(env, "ANTHROPIC_BASE_URL") or cls.anthropic_base_url,
+            gemini_api_key=_get(env, "GEMINI_API_KEY") or _get(env, "GOOGLE_API_KEY"),
+            gemini_base_url=_get(env, "GEMINI_BASE_URL") or cls.gemini_base_url,
+            ollama_host=_ollama_host(_get(env, "OLLAMA_HOST")),
+            fallback=_csv(_get(env, "GPTBOT_FALLBACK") or ""),
+            tool_modules=_csv(_get(env, "GPTBOT_TOOLS") or ""),
+            max_tool_rounds=_int(env, "GPTBOT_MAX_TOOL_ROUNDS", 4, minimum=0),
+            tool_timeout=float(_int(env, "GPTBOT_TOOL_TIMEOUT", 10, minimum=1)),
+            max_tokens=_int(env, "GPTBOT_MAX_TOKENS", 1024, minimum=16),
             bot_user_id=_get(env, "GPTBOT_BOT_USER_ID") or "gpt-bot",
             bot_name=_get(env, "GPTBOT_BOT_NAME") or "GPT",
             channel_types=_csv(_get(env, "GPTBOT_CHANNEL_TYPES") or "messaging"),
@@ -119,6 +154,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _ollama_host(raw: str | None) -> str:
+    """Ollama's own convention: OLLAMA_HOST may be a bare host:port."""
+    if not raw:
+        return Config.ollama_host
+    return raw if "://" in raw else f"http://{raw}"
 
 
 def _default_queue_url(database_url: str, data_dir: Path) -> str:
