@@ -20,6 +20,7 @@ class FakeLLM:
     status: int = 200
     piece_sizes: tuple[int, int] = (1, 24)
     delay: float = 0.0
+    first_delay: float = 0.0  # "thinking" time before the first byte
     stall_after: int | None = None  # stop sending (but keep the socket open) after N bytes
     requests: list[dict[str, Any]] = field(default_factory=list)
     request_times: list[float] = field(default_factory=list)
@@ -74,6 +75,7 @@ def _llm_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self._stream()
 
         def _stream(self) -> None:
+            time.sleep(fake.first_delay)
             sent = 0
             for piece in fake.pieces():
                 if fake.stall_after is not None and sent >= fake.stall_after:

@@ -1,0 +1,261 @@
+"""Stream Chat's server-side REST API, as the `stream-chat` SDK calls it, served by Flask.
+
+Each route's endpoint name is Stream's operation name (SendMessage, UpdateMessagePartial…),
+which is also the key of `state.requests`, so tests can count calls per operation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import jwt
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gptbot.emulator.errors import ApiError
+from gptbot.emulator.state import EmulatorState
+
+Json = dict[str, Any]
+View = Callable[..., Json | tuple[Json, int]]
+log = logging.getLogger(__name__)
+
+RATE_LIMIT = "1000"
+JWT_ERRORS: list[tuple[type[Exception], int, str]] = [
+    (jwt.InvalidSignatureError, 43, "signature is not valid"),
+    (jwt.ExpiredSignatureError, 40, "token is expired"),
+    (jwt.ImmatureSignatureError, 41, "token is not valid yet"),
+    (jwt.InvalidIssuedAtError, 42, "token used before issue at (iat)"),
+]
+
+
+def create_emulator_app(state: EmulatorState) -> Flask:
+    app = Flask("gptbot.emulator")
+    # Keep insertion order so responses read like Stream's (id, text, type, user…).
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["emulator_state"] = state
+    for method, rule, op, view in ROUTES:
+        app.add_url_rule(rule, op, partial(_respond, state, view), methods=[method])
+    app.before_request(partial(_before_request, state))
+    app.after_request(_rate_limit_headers)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _internal_error)
+    return app
+
+
+# -- plumbing -----------------------------------------------------------------------------
+
+
+def _before_request(state: EmulatorState) -> None:
+    g.started = time.perf_counter()
+    if state.latency_s > 0:
+        time.sleep(state.latency_s)
+    _authenticate(state)
+    if request.endpoint is None:
+        return
+    state.count_request(request.endpoint)
+    fault = state.faults.take(request.method, request.path)
+    if fault is not None:
+        raise fault.error()
+
+
+def _authenticate(state: EmulatorState) -> None:
+    """Server-side auth as Stream does it: api_key param plus a server JWT, no Bearer."""
+    if request.args.get("api_key") != state.api_key:
+        raise ApiError(401, 2, "api_key not found")
+    token = request.headers.get("Authorization", "")
+    try:
+        claims = jwt.decode(token, state.api_secret, algorithms=["HS256"])
+    except jwt.PyJWTError as exc:
+        raise _jwt_error(exc, state.api_key) from None
+    if claims.get("server") is not True:
+        raise ApiError(401, 5, "JWTAuth error: only server-side tokens are accepted")
+
+
+def _jwt_error(exc: Exception, api_key: str) -> ApiError:
+    for kind, code, reason in JWT_ERRORS:
+        if isinstance(exc, kind):
+            hint = f'Make sure the token is created using the secret for API key "{api_key}"'
+            return ApiError(401, code, f"JWTAuth error: {reason}. {hint}")
+    return ApiError(401, 5, f"JWTAuth error: token is malformed: {exc}")
+
+
+def _respond(state: EmulatorState, view: View, **path: str) -> tuple[Response, int]:
+    result = view(state, **path)
+    body, status = result if isinstance(result, tuple) else (result, 200)
+    return jsonify({**body, "duration": _duration()}), status
+
+
+def _duration() -> str:
+    started = getattr(g, "started", time.perf_counter())
+    return f"{(time.perf_counter() - started) * 1000:.2f}ms"
+
+
+def _body() -> Json:
+    if not request.get_data():
+        return {}
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, 4, "invalid request body: expected a JSON object")
+    return body
+
+
+def _object(body: Json, key: str) -> Json:
+    value = body.get(key)
+    if not isinstance(value, dict):
+        raise ApiError(400, 4, f"{key} must be an object")
+    return value
+
+
+def _rate_limit_headers(response: Response) -> Response:
+    # Lowercase on purpose: the SDK's StreamResponse.rate_limit() looks these names up verbatim.
+    reset = str(int(time.time()) // 60 * 60 + 60)
+    response.headers.setdefault("x-ratelimit-limit", RATE_LIMIT)
+    response.headers.setdefault("x-ratelimit-remaining", str(int(RATE_LIMIT) - 1))
+    response.headers.setdefault("x-ratelimit-reset", reset)
+    return response
+
+
+def _api_error(error: ApiError) -> tuple[Response, int]:
+    response = jsonify(error.body(_duration()))
+    response.headers.update(error.headers)
+    return response, error.status
+
+
+def _http_error(error: HTTPException) -> tuple[Response, int]:
+    status = error.code or 500
+    code = 16 if status == 404 else 4
+    detail = f"{request.method} {request.path}: {error.name}"
+    return _api_error(ApiError(status, code, detail))
+
+
+def _internal_error(error: Exception) -> tuple[Response, int]:
+    log.exception("emulator bug while serving %s %s", request.method, request.path)
+    return _api_error(ApiError(500, -1, f"internal emulator error: {error!r}"))
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+def upsert_users(state: EmulatorState) -> tuple[Json, int]:
+    return {"users": state.upsert_users(_object(_body(), "users"))}, 201
+
+
+def list_commands(state: EmulatorState) -> Json:
+    return {"commands": state.list_commands()}
+
+
+def create_command(state: EmulatorState) -> tuple[Json, int]:
+    return {"command": state.create_command(_body())}, 201
+
+
+def get_command(state: EmulatorState, name: str) -> Json:
+    return state.get_command(name)
+
+
+def update_command(state: EmulatorState, name: str) -> Json:
+    return {"command": state.update_command(name, _body())}
+
+
+def delete_command(state: EmulatorState, name: str) -> Json:
+    state.delete_command(name)
+    return {"name": name}
+
+
+def list_channel_types(state: EmulatorState) -> Json:
+    names = list(state.channel_types)
+    return {"channel_types": {name: state.get_channel_type(name) for name in names}}
+
+
+def create_channel_type(state: EmulatorState) -> tuple[Json, int]:
+    return state.create_channel_type(_body()), 201
+
+
+def get_channel_type(state: EmulatorState, ctype: str) -> Json:
+    return state.get_channel_type(ctype)
+
+
+def update_channel_type(state: EmulatorState, ctype: str) -> Json:
+    return state.update_channel_type(ctype, _body())
+
+
+def get_app(state: EmulatorState) -> Json:
+    return {"app": state.get_app()}
+
+
+def update_app(state: EmulatorState) -> Json:
+    state.update_app(_body())
+    return {}
+
+
+def send_message(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
+    message = _object(_body(), "message")
+    return {"message": state.send_message(ctype, channel_id, message)}, 201
+
+
+def get_many_messages(state: EmulatorState, ctype: str, channel_id: str) -> Json:
+    ids = [i for i in request.args.get("ids", "").split(",") if i]
+    cid = f"{ctype}:{channel_id}"
+    found = [state.get_message(i) for i in ids if i in state.messages]
+    return {"messages": [m for m in found if m["cid"] == cid]}
+
+
+def get_message(state: EmulatorState, message_id: str) -> Json:
+    return {"message": state.get_message(message_id)}
+
+
+def update_message_partial(state: EmulatorState, message_id: str) -> Json:
+    return {"message": state.update_partial(message_id, _body())}
+
+
+def ephemeral_message_update(state: EmulatorState, message_id: str) -> Json:
+    return {"message": state.update_partial(message_id, _body(), persist=False)}
+
+
+def update_message(state: EmulatorState, message_id: str) -> Json:
+    return {"message": state.update_full(message_id, _object(_body(), "message"))}
+
+
+def get_replies(state: EmulatorState, parent_id: str) -> Json:
+    return {"messages": state.get_replies(parent_id, request.args.to_dict())}
+
+
+def send_event(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
+    return {"event": state.send_event(ctype, channel_id, _object(_body(), "event"))}, 201
+
+
+def query_channel(state: EmulatorState, ctype: str, channel_id: str) -> Json:
+    body = _body()
+    data, opts = body.get("data") or {}, body.get("messages") or {}
+    return state.query_channel(ctype, channel_id, data, opts)
+
+
+CHANNEL = "/channels/<ctype>/<channel_id>"
+MESSAGE = "/messages/<message_id>"
+ROUTES: list[tuple[str, str, str, View]] = [
+    ("POST", "/users", "UpdateUsers", upsert_users),
+    ("GET", "/commands", "ListCommands", list_commands),
+    ("POST", "/commands", "CreateCommand", create_command),
+    ("GET", "/commands/<name>", "GetCommand", get_command),
+    ("PUT", "/commands/<name>", "UpdateCommand", update_command),
+    ("DELETE", "/commands/<name>", "DeleteCommand", delete_command),
+    ("GET", "/channeltypes", "ListChannelTypes", list_channel_types),
+    ("POST", "/channeltypes", "CreateChannelType", create_channel_type),
+    ("GET", "/channeltypes/<ctype>", "GetChannelType", get_channel_type),
+    ("PUT", "/channeltypes/<ctype>", "UpdateChannelType", update_channel_type),
+    ("GET", "/app", "GetApp", get_app),
+    ("PATCH", "/app", "UpdateApp", update_app),
+    ("POST", f"{CHANNEL}/message", "SendMessage", send_message),
+    ("GET", f"{CHANNEL}/messages", "GetManyMessages", get_many_messages),
+    ("POST", f"{CHANNEL}/event", "SendEvent", send_event),
+    ("POST", f"{CHANNEL}/query", "GetOrCreateChannel", query_channel),
+    ("GET", MESSAGE, "GetMessage", get_message),
+    ("PUT", MESSAGE, "UpdateMessagePartial", update_message_partial),
+    ("POST", MESSAGE, "UpdateMessage", update_message),
+    ("PATCH", f"{MESSAGE}/ephemeral", "EphemeralMessageUpdate", ephemeral_message_update),
+    ("GET", "/messages/<parent_id>/replies", "GetReplies", get_replies),
+]
