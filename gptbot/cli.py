@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--processes", type=int, default=1, help="gunicorn worker processes")
     serve.add_argument("--threads", type=int, default=8, help="request threads per process")
     serve.set_defaults(run=_serve)
+    doctor = sub.add_parser("doctor", help="check the whole setup; non-zero exit when broken")
+    doctor.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
+    doctor.set_defaults(run=_doctor)
     worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
     worker.set_defaults(run=_worker)
     return parser
@@ -66,6 +69,14 @@ def _serve(args: argparse.Namespace) -> int:
     Config.from_env()  # fail here, with the missing variable named, not inside gunicorn
     run_gunicorn(args.host, args.port, args.processes, args.threads)
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from gptbot.doctor import render, run_checks
+
+    checks = run_checks(port=args.port)
+    print(render(checks))
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _worker(args: argparse.Namespace) -> int:

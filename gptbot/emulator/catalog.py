@@ -152,6 +152,10 @@ class Catalog:
                 self.users[user_id] = make_user({**data, "id": user_id}, old)
             return copy.deepcopy({uid: self.users[uid] for uid in users})
 
+    def find_users(self, ids: list[str]) -> list[Json]:
+        with self._lock:
+            return [copy.deepcopy(self.users[i]) for i in ids if i in self.users]
+
     def ensure_user(self, user: Json | str) -> Json:
         """The stored user; unknown ids are created so tests need no upsert first."""
         data = {"id": user} if isinstance(user, str) else user

@@ -6,6 +6,7 @@ which is also the key of `state.requests`, so tests can count calls per operatio
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -145,6 +146,14 @@ def upsert_users(state: EmulatorState) -> tuple[Json, int]:
     return {"users": state.upsert_users(_object(_body(), "users"))}, 201
 
 
+def query_users(state: EmulatorState) -> Json:
+    """Only the id filters the bot uses: {"id": x} and {"id": {"$in": [...]}}."""
+    payload = json.loads(request.args.get("payload") or "{}")
+    wanted = payload.get("filter_conditions", {}).get("id")
+    ids = wanted.get("$in", []) if isinstance(wanted, dict) else [wanted]
+    return {"users": state.find_users([str(i) for i in ids])}
+
+
 def list_commands(state: EmulatorState) -> Json:
     return {"commands": state.list_commands()}
 
@@ -238,6 +247,7 @@ CHANNEL = "/channels/<ctype>/<channel_id>"
 MESSAGE = "/messages/<message_id>"
 ROUTES: list[tuple[str, str, str, View]] = [
     ("POST", "/users", "UpdateUsers", upsert_users),
+    ("GET", "/users", "QueryUsers", query_users),
     ("GET", "/commands", "ListCommands", list_commands),
     ("POST", "/commands", "CreateCommand", create_command),
     ("GET", "/commands/<name>", "GetCommand", get_command),
