@@ -50,6 +50,14 @@ class Config:
     command: str = "gpt"
     channel_types: tuple[str, ...] = ("messaging",)
     system_prompt: str = "You are a helpful assistant in a group chat. Answer concisely."
+    system_prompt_file: str | None = None
+    admins: tuple[str, ...] = ()
+    # 0 = look the model's context window up in a table (gptbot/tokens.py).
+    context_tokens: int = 0
+    # Cost cap on one prompt; 0 = only the model's window limits it.
+    prompt_tokens: int = 16000
+    # Recent regular channel messages included as context; 0 = off.
+    channel_context: int = 0
     data_dir: Path = Path("data")
     database_url: str = ""
     queue_url: str = ""
@@ -96,6 +104,11 @@ class Config:
             bot_name=_get(env, "GPTBOT_BOT_NAME") or "GPT",
             channel_types=_csv(_get(env, "GPTBOT_CHANNEL_TYPES") or "messaging"),
             system_prompt=_get(env, "GPTBOT_SYSTEM_PROMPT") or cls.system_prompt,
+            system_prompt_file=_get(env, "GPTBOT_SYSTEM_PROMPT_FILE"),
+            admins=_csv(_get(env, "GPTBOT_ADMINS") or ""),
+            context_tokens=_int(env, "GPTBOT_CONTEXT_TOKENS", 0, minimum=0),
+            prompt_tokens=_int(env, "GPTBOT_PROMPT_TOKENS", 16000, minimum=0),
+            channel_context=min(_int(env, "GPTBOT_CHANNEL_CONTEXT", 0, minimum=0), 300),
             data_dir=data_dir,
             database_url=database_url,
             queue_url=_get(env, "GPTBOT_QUEUE_URL") or _default_queue_url(database_url, data_dir),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import requests
 from stream_chat.base.exceptions import StreamAPIException
@@ -50,7 +51,7 @@ def _probes(config: Config, stream: StreamApi,
     yield "bot user", lambda: _bot_user(stream, config)
     yield f"/{config.command} command", lambda: _command(stream, config)
     for channel_type in config.channel_types:
-        yield f"enabled on {channel_type!r}", lambda t=channel_type: _enabled(stream, config, t)
+        yield f"enabled on {channel_type!r}", partial(_enabled, stream, config, channel_type)
     yield "webhook URL", lambda: _handler_url(stream, config, port)
     yield "language model", lambda: _llm(config)
     yield "store", lambda: _store(config)

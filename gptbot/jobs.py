@@ -61,19 +61,28 @@ class _QuietConsumer(Consumer):
 
 
 class EmbeddedWorker:
-    def __init__(self, queue: JobQueue, store: Store, workers: int, lease_s: float,
-                 sweep_every: float = 30.0) -> None:
+    def __init__(
+        self, queue: JobQueue, store: Store, workers: int, lease_s: float, sweep_every: float = 30.0
+    ) -> None:
         self.queue = queue
         self.store = store
         self.lease_s = lease_s
         self.sweep_every = sweep_every
         self._stop = threading.Event()
         # Short polling delays: an idle SQLite queue is checked at least every 0.25 s.
-        self._consumer = _QuietConsumer(queue.huey, workers=workers, periodic=False,
-                                        initial_delay=0.02, backoff=1.2, max_delay=0.25,
-                                        check_worker_health=False, shutdown_timeout=25)
-        self._sweeper = threading.Thread(target=self._sweep_loop, name="gptbot-sweeper",
-                                         daemon=True)
+        self._consumer = _QuietConsumer(
+            queue.huey,
+            workers=workers,
+            periodic=False,
+            initial_delay=0.02,
+            backoff=1.2,
+            max_delay=0.25,
+            check_worker_health=False,
+            shutdown_timeout=25,
+        )
+        self._sweeper = threading.Thread(
+            target=self._sweep_loop, name="gptbot-sweeper", daemon=True
+        )
 
     def start(self) -> None:
         self._consumer.start()

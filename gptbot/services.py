@@ -9,6 +9,7 @@ from typing import Any
 from gptbot.answer import Answerer, AnswerJob
 from gptbot.config import Config
 from gptbot.jobs import JobQueue, open_huey
+from gptbot.prompts import Prompts
 from gptbot.providers import Provider, build_provider
 from gptbot.store import Store, open_store
 from gptbot.stream_api import StreamApi
@@ -24,6 +25,7 @@ class Services:
     provider: Provider
     answerer: Answerer
     jobs: JobQueue
+    prompts: Prompts
 
     def close(self) -> None:
         self.store.close()
@@ -39,10 +41,11 @@ def build_services(
     store = store or open_store(config.database_url)
     stream = stream or StreamApi.from_config(config)
     provider = provider or build_provider(config)
-    answerer = Answerer(config, stream, provider, store)
+    prompts = Prompts.from_config(config, store)
+    answerer = Answerer(config, stream, provider, store, prompts=prompts)
 
     def run_answer(payload: dict[str, Any]) -> None:
         answerer.run(AnswerJob.from_payload(payload))
 
     jobs = JobQueue(open_huey(config.queue_url), run_answer)
-    return Services(config, store, stream, provider, answerer, jobs)
+    return Services(config, store, stream, provider, answerer, jobs, prompts)

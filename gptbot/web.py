@@ -1,4 +1,4 @@
-"""The HTTP side: Stream's custom-command webhook and a health check."""
+"""The HTTP side: Stream's custom-command webhook, its event webhook, and a health check."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from gptbot import commands, signature, webhook
+from gptbot import commands, signature, stream_events, webhook
 from gptbot.config import Config
 from gptbot.errors import BadRequest, InvalidSignature
 from gptbot.services import Services, build_services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("gptbot", __name__)
+EVENTS_PATH = "/webhooks/stream-events"
 
 
 def create_app(config: Config, services: Services | None = None) -> Flask:
@@ -36,12 +37,25 @@ def current_services() -> Services:
 @bp.post("/webhooks/stream/<command>")
 def stream_webhook(command: str | None = None) -> ResponseReturnValue:
     services = current_services()
-    raw = request.get_data()
-    body = webhook.decode_body(raw, request.headers.get("Content-Encoding"),
-                               services.config.max_body_bytes)
-    _check_signature(raw, body, services.config.stream_api_secret)
-    call = webhook.parse_command(body, request.headers.get("X-Webhook-Id"))
+    call = webhook.parse_command(_verified_body(services), request.headers.get("X-Webhook-Id"))
     return jsonify(commands.respond(call, services))
+
+
+@bp.post(EVENTS_PATH)
+def stream_event_webhook() -> ResponseReturnValue:
+    """Stream's app event hook, pointed here for `ai_indicator.stop` (Stop generating)."""
+    services = current_services()
+    event = stream_events.parse_event(_verified_body(services))
+    return {"status": stream_events.handle_event(event, services.store)}
+
+
+def _verified_body(services: Services) -> bytes:
+    raw = request.get_data()
+    body = webhook.decode_body(
+        raw, request.headers.get("Content-Encoding"), services.config.max_body_bytes
+    )
+    _check_signature(raw, body, services.config.stream_api_secret)
+    return body
 
 
 def _check_signature(raw: bytes, body: bytes, secret: str) -> None:

@@ -30,19 +30,29 @@ MESSAGES = re.compile(rf"{STREAM_URL}/messages/[^/?]+(\?.*)?$")
 @pytest.fixture
 def http():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, re.compile(rf"{STREAM_URL}/channels/.*/message"),
-                 json={"message": {}}, status=201)
+        mock.add(
+            responses.POST,
+            re.compile(rf"{STREAM_URL}/channels/.*/message"),
+            json={"message": {}},
+            status=201,
+        )
         mock.add(responses.POST, re.compile(rf"{STREAM_URL}/channels/.*/event"), json={})
         mock.add(responses.PUT, MESSAGES, json={"message": {}})
         mock.add(responses.PATCH, re.compile(rf"{STREAM_URL}/messages/.*/ephemeral"), json={})
-        mock.add(responses.POST, f"{LLM_URL}/chat/completions",
-                 body=sse_chat_stream(["Go to ", "Settings → Billing."]))
+        mock.add(
+            responses.POST,
+            f"{LLM_URL}/chat/completions",
+            body=sse_chat_stream(["Go to ", "Settings → Billing."]),
+        )
         yield mock
 
 
 def final_texts(mock) -> list[str]:
-    return [json.loads(c.request.body)["set"]["text"] for c in mock.calls
-            if c.request.method == "PUT" and not json.loads(c.request.body)["set"]["generating"]]
+    return [
+        json.loads(c.request.body)["set"]["text"]
+        for c in mock.calls
+        if c.request.method == "PUT" and not json.loads(c.request.body)["set"]["generating"]
+    ]
 
 
 def job_for(payload) -> AnswerJob:
@@ -62,28 +72,39 @@ def test_answer_job_posts_the_streamed_answer(http, tmp_path):
     services.store.claim_job(job.key, job.to_payload(), time.time())
     services.answerer.run(job)
     assert final_texts(http) == ["Go to Settings → Billing."]
-    sent = json.loads(next(c for c in http.calls if "chat/completions" in c.request.url)
-                      .request.body)
-    assert sent["messages"][-1] == {"role": "user",
-                                    "content": "How do I change my billing address?"}
+    sent = json.loads(
+        next(c for c in http.calls if "chat/completions" in c.request.url).request.body
+    )
+    assert sent["messages"][-1] == {
+        "role": "user",
+        "content": "How do I change my billing address?",
+    }
     services.answerer.run(job)  # a second run of a finished job does nothing
     assert len(final_texts(http)) == 1
 
 
 def test_llm_failure_leaves_a_friendly_final_message(http, tmp_path):
-    http.replace(responses.POST, f"{LLM_URL}/chat/completions", status=401,
-                 json={"error": {"message": "Incorrect API key"}})
+    http.replace(
+        responses.POST,
+        f"{LLM_URL}/chat/completions",
+        status=401,
+        json={"error": {"message": "Incorrect API key"}},
+    )
     services = build_services(make_config(tmp_path))
     job = job_for(command_payload())
     services.store.claim_job(job.key, job.to_payload(), time.time())
     services.answerer.run(job)
-    assert final_texts(http) == ["Sorry, the bot's language model is misconfigured. "
-                                 "An operator has to fix it."]
+    assert final_texts(http) == [
+        "Sorry, the bot's language model is misconfigured. An operator has to fix it."
+    ]
 
 
 def test_length_cut_answers_say_so(http, tmp_path):
-    http.replace(responses.POST, f"{LLM_URL}/chat/completions",
-                 body=sse_chat_stream(["Part"], finish="length"))
+    http.replace(
+        responses.POST,
+        f"{LLM_URL}/chat/completions",
+        body=sse_chat_stream(["Part"], finish="length"),
+    )
     services = build_services(make_config(tmp_path))
     job = job_for(command_payload())
     services.store.claim_job(job.key, job.to_payload(), time.time())
@@ -95,8 +116,11 @@ def test_acknowledged_job_is_answered_after_a_restart(http, tmp_path):
     config = make_config(tmp_path)
     before_crash = build_services(config)
     body = encode(command_payload())
-    ack = create_app(config, before_crash).test_client().post(
-        "/webhooks/stream/gpt", data=body, headers=signed_headers(body))
+    ack = (
+        create_app(config, before_crash)
+        .test_client()
+        .post("/webhooks/stream/gpt", data=body, headers=signed_headers(body))
+    )
     assert ack.status_code == 200
     before_crash.close()  # the process dies before any worker picked the job up
 

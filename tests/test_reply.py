@@ -47,13 +47,17 @@ def make_writer(clock=None, max_length=5000, parent_id=None) -> ReplyWriter:
 
 
 def bodies(mock, method: str, part: str) -> list[dict]:
-    return [json.loads(c.request.body) for c in mock.calls
-            if c.request.method == method and part in c.request.url]
+    return [
+        json.loads(c.request.body)
+        for c in mock.calls
+        if c.request.method == method and part in c.request.url
+    ]
 
 
 def events(mock) -> list[str]:
-    return [e["event"].get("ai_state") or e["event"]["type"]
-            for e in bodies(mock, "POST", "/event")]
+    return [
+        e["event"].get("ai_state") or e["event"]["type"] for e in bodies(mock, "POST", "/event")
+    ]
 
 
 def test_full_lifecycle_throttles_by_time(api):
@@ -65,20 +69,33 @@ def test_full_lifecycle_throttles_by_time(api):
         clock.now += 0.1
     writer.finish()
     placeholder = bodies(api, "POST", "/message")[0]["message"]
-    assert placeholder == {"id": "gpt-m1", "text": "", "ai_generated": True, "generating": True,
-                           "user": {"id": "gpt-bot"}}
+    assert placeholder == {
+        "id": "gpt-m1",
+        "text": "",
+        "ai_generated": True,
+        "generating": True,
+        "user": {"id": "gpt-bot"},
+    }
     broadcasts = bodies(api, "PATCH", "/ephemeral")
     assert len(broadcasts) == 3  # at 0.5, 1.0, 1.5 s — not once per token
     assert all(b["set"]["generating"] for b in broadcasts)
     persisted = bodies(api, "PUT", "/messages/")
-    assert persisted == [{"set": {"text": " ".join(f"t{i}" for i in range(20)),
-                                  "generating": False}, "user": {"id": "gpt-bot"}}]
+    assert persisted == [
+        {
+            "set": {"text": " ".join(f"t{i}" for i in range(20)), "generating": False},
+            "user": {"id": "gpt-bot"},
+        }
+    ]
     assert events(api) == ["AI_STATE_THINKING", "AI_STATE_GENERATING", "ai_indicator.clear"]
 
 
 def test_broadcast_refused_falls_back_to_partial_updates(api):
-    api.replace(responses.PATCH, _messages_re("PATCH"),
-                json={"code": 16, "message": "not found"}, status=404)
+    api.replace(
+        responses.PATCH,
+        _messages_re("PATCH"),
+        json={"code": 16, "message": "not found"},
+        status=404,
+    )
     clock = FakeClock()
     writer = make_writer(clock)
     writer.begin()
@@ -92,8 +109,9 @@ def test_broadcast_refused_falls_back_to_partial_updates(api):
 
 
 def test_transient_errors_are_retried(api):
-    api.replace(responses.PUT, _messages_re("PUT"), json={"code": 9, "message": "slow down"},
-                status=429)
+    api.replace(
+        responses.PUT, _messages_re("PUT"), json={"code": 9, "message": "slow down"}, status=429
+    )
     api.add(responses.PUT, _messages_re("PUT"), json={"message": {}})
     writer = make_writer()
     writer.begin()
@@ -112,8 +130,11 @@ def test_long_answers_continue_in_follow_up_messages(api):
     writer.finish()
     ids = [b["message"]["id"] for b in bodies(api, "POST", "/message")]
     assert ids == ["gpt-m1", "gpt-m1-2", "gpt-m1-3"]
-    finals = [(c.request.url.split("/messages/")[1].split("?")[0], json.loads(c.request.body))
-              for c in api.calls if c.request.method == "PUT"]
+    finals = [
+        (c.request.url.split("/messages/")[1].split("?")[0], json.loads(c.request.body))
+        for c in api.calls
+        if c.request.method == "PUT"
+    ]
     assert all(len(body["set"]["text"]) <= 100 for _, body in finals)
     assert all(not body["set"]["generating"] for _, body in finals)
     assert " ".join(body["set"]["text"] for _, body in finals) == text.strip()
@@ -126,21 +147,33 @@ def test_split_point_prefers_natural_breaks():
 
 
 def test_retried_job_finds_its_finished_reply(api):
-    api.replace(responses.POST, f"{CHANNEL}/message",
-                json={"code": 4, "message": "a message with ID gpt-m1 already exists"},
-                status=400)
-    api.add(responses.GET, f"{STREAM_URL}/messages/gpt-m1",
-            json={"message": {"id": "gpt-m1", "text": "done", "generating": False}})
+    api.replace(
+        responses.POST,
+        f"{CHANNEL}/message",
+        json={"code": 4, "message": "a message with ID gpt-m1 already exists"},
+        status=400,
+    )
+    api.add(
+        responses.GET,
+        f"{STREAM_URL}/messages/gpt-m1",
+        json={"message": {"id": "gpt-m1", "text": "done", "generating": False}},
+    )
     assert not make_writer().begin()
     assert events(api) == []
 
 
 def test_retried_job_takes_over_an_unfinished_reply(api):
-    api.replace(responses.POST, f"{CHANNEL}/message",
-                json={"code": 4, "message": "a message with ID gpt-m1 already exists"},
-                status=400)
-    api.add(responses.GET, f"{STREAM_URL}/messages/gpt-m1",
-            json={"message": {"id": "gpt-m1", "text": "half", "generating": True}})
+    api.replace(
+        responses.POST,
+        f"{CHANNEL}/message",
+        json={"code": 4, "message": "a message with ID gpt-m1 already exists"},
+        status=400,
+    )
+    api.add(
+        responses.GET,
+        f"{STREAM_URL}/messages/gpt-m1",
+        json={"message": {"id": "gpt-m1", "text": "half", "generating": True}},
+    )
     writer = make_writer()
     assert writer.begin()
     writer.add("complete answer")
@@ -154,8 +187,10 @@ def test_failure_keeps_partial_text_and_never_stays_generating(api):
     writer.add("The first half")
     writer.fail("Sorry, the language model stopped responding.")
     final = bodies(api, "PUT", "/messages/")[-1]["set"]
-    assert final == {"text": "The first half\n\n_Sorry, the language model stopped responding._",
-                     "generating": False}
+    assert final == {
+        "text": "The first half\n\n_Sorry, the language model stopped responding._",
+        "generating": False,
+    }
     assert events(api)[-1] == "AI_STATE_ERROR"
 
 
@@ -173,8 +208,7 @@ def test_thread_commands_are_answered_in_the_thread(api):
 
 
 def test_indicator_failures_do_not_stop_the_answer(api):
-    api.replace(responses.POST, f"{CHANNEL}/event", json={"code": 17, "message": "no"},
-                status=403)
+    api.replace(responses.POST, f"{CHANNEL}/event", json={"code": 17, "message": "no"}, status=403)
     writer = make_writer()
     writer.begin()
     writer.add("still answered")

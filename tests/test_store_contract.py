@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from gptbot.store import Store, open_store
+from gptbot.store import Conversation, Store, Turn, open_store
 from gptbot.store.redis import RedisStore
 from gptbot.store.sqlite import SqliteStore
+from tests.support.fakes import redis_client, unique_redis_prefix
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
-
-def _redis_store() -> RedisStore:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis server reachable at {REDIS_URL}")
-    return RedisStore(client, prefix=f"gptbot-test-{uuid.uuid4().hex}:")
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    yield from unique_redis_prefix()
 
 
 @pytest.fixture(params=["sqlite", "redis"])
 def store(request, tmp_path) -> Iterator[Store]:
-    backend: Store = (SqliteStore(tmp_path / "s.db") if request.param == "sqlite"
-                      else _redis_store())
+    if request.param == "sqlite":
+        backend: Store = SqliteStore(tmp_path / "s.db")
+    else:
+        backend = RedisStore(redis_client(), prefix=request.getfixturevalue("redis_prefix"))
     yield backend
     backend.close()
+
+
+def turn(n: int, at: float | None = None) -> Turn:
+    return Turn(f"gpt-{n}", float(n) if at is None else at, "alice", "Alice", f"q{n}", f"a{n}")
 
 
 def test_claim_is_once_per_key(store):
@@ -74,7 +72,9 @@ def test_stale_finds_dead_running_and_forgotten_queued_jobs(store):
     store.claim_job("fresh", {"n": 3}, now=195.0)
     stale = store.stale_jobs(now=200.0, lease_s=60, queued_grace_s=90)
     assert sorted((r.key, r.state, r.payload["n"]) for r in stale) == [
-        ("queued", "queued", 2), ("running", "running", 1)]
+        ("queued", "queued", 2),
+        ("running", "running", 1),
+    ]
 
 
 def test_requeue_resets_the_clock(store):
@@ -92,3 +92,118 @@ def test_sqlite_state_survives_reopening(tmp_path):
     second = open_store(f"sqlite:///{tmp_path / 'db' / 'g.db'}")
     assert not second.claim_job("k", {"x": 1}, now=2.0)
     second.close()
+
+
+def test_turns_come_back_oldest_first(store):
+    store.add_turn("messaging:general", turn(2))
+    store.add_turn("messaging:general", turn(1))
+    store.add_turn("messaging:general", turn(3))
+    assert store.load_conversation("messaging:general") == Conversation(
+        "", [turn(1), turn(2), turn(3)]
+    )
+
+
+def test_unknown_conversations_are_empty(store):
+    assert store.load_conversation("messaging:nobody") == Conversation()
+
+
+def test_a_rerun_turn_replaces_the_earlier_one(store):
+    store.add_turn("c", turn(1))
+    store.add_turn("c", Turn("gpt-1", 1.0, "alice", "Alice", "q1", "a better answer"))
+    assert [t.answer for t in store.load_conversation("c").turns] == ["a better answer"]
+
+
+def test_conversations_are_isolated(store):
+    store.add_turn("messaging:a", turn(1))
+    store.add_turn("messaging:b", turn(2))
+    store.add_turn("messaging:a/root-1", turn(3))
+    assert store.load_conversation("messaging:a").turns == [turn(1)]
+    assert store.load_conversation("messaging:b").turns == [turn(2)]
+    assert store.load_conversation("messaging:a/root-1").turns == [turn(3)]
+
+
+def test_fold_replaces_turns_with_a_summary(store):
+    for n in (1, 2, 3):
+        store.add_turn("c", turn(n))
+    store.fold_conversation("c", ["gpt-1", "gpt-2"], "they said hello twice")
+    assert store.load_conversation("c") == Conversation("they said hello twice", [turn(3)])
+    store.fold_conversation("c", [], "a newer summary")
+    assert store.load_conversation("c").summary == "a newer summary"
+
+
+def test_forget_clears_one_conversation_only(store):
+    store.add_turn("c", turn(1))
+    store.fold_conversation("c", [], "summary")
+    store.add_turn("other", turn(2))
+    store.forget_conversation("c")
+    assert store.load_conversation("c") == Conversation()
+    assert store.load_conversation("other").turns == [turn(2)]
+    store.forget_conversation("never-seen")
+
+
+def test_channel_settings_set_and_remove(store):
+    assert store.channel_settings("messaging:a") == {}
+    store.set_channel_setting("messaging:a", "persona", "reviewer")
+    store.set_channel_setting("messaging:a", "system_prompt", "Be brief.")
+    store.set_channel_setting("messaging:b", "persona", "analyst")
+    assert store.channel_settings("messaging:a") == {
+        "persona": "reviewer",
+        "system_prompt": "Be brief.",
+    }
+    store.set_channel_setting("messaging:a", "persona", None)
+    store.set_channel_setting("messaging:a", "never-set", None)
+    assert store.channel_settings("messaging:a") == {"system_prompt": "Be brief."}
+    assert store.channel_settings("messaging:b") == {"persona": "analyst"}
+
+
+def test_stop_requests_count_from_a_moment_on(store):
+    assert not store.stop_requested(["messaging:a"], since=0.0)
+    store.request_stop("messaging:a", now=100.0)
+    assert store.stop_requested(["messaging:a/root", "messaging:a"], since=100.0)
+    assert not store.stop_requested(["messaging:a"], since=100.5)  # asked after the stop
+    assert not store.stop_requested(["messaging:b"], since=0.0)
+    assert not store.stop_requested([], since=0.0)
+
+
+def test_sqlite_history_survives_reopening(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    first = open_store(url)
+    first.add_turn("messaging:general", turn(1))
+    first.fold_conversation("messaging:general", [], "the story so far")
+    first.set_channel_setting("messaging:general", "persona", "tutor")
+    first.close()
+    second = open_store(url)
+    assert second.load_conversation("messaging:general") == Conversation(
+        "the story so far", [turn(1)]
+    )
+    assert second.channel_settings("messaging:general") == {"persona": "tutor"}
+    second.close()
+
+
+def test_redis_history_survives_a_new_connection(redis_prefix):
+    first = RedisStore(redis_client(), prefix=redis_prefix)
+    first.add_turn("messaging:general", turn(1))
+    first.fold_conversation("messaging:general", [], "the story so far")
+    first.close()
+    second = RedisStore(redis_client(), prefix=redis_prefix)
+    assert second.load_conversation("messaging:general") == Conversation(
+        "the story so far", [turn(1)]
+    )
+    second.close()
+
+
+def test_sqlite_upgrades_a_version_1_database(tmp_path):
+    import sqlite3
+
+    from gptbot.store.sqlite import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    conn.execute("INSERT INTO jobs VALUES ('k', '{}', 'done', 1.0)")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(tmp_path / "old.db")
+    assert not store.claim_job("k", {}, now=2.0)  # old data kept
+    store.add_turn("c", turn(1))
+    assert store.load_conversation("c").turns == [turn(1)]
+    store.close()

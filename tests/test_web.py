@@ -64,8 +64,11 @@ def test_unknown_command_is_rejected_with_streams_error_type(bot):
 @pytest.mark.parametrize("headers", [{}, {"X-Signature": "0" * 64}, {"X-Signature": "zz"}])
 def test_bad_signatures_are_401_and_nothing_happens(bot, headers):
     client, services = bot
-    response = client.post("/webhooks/stream/gpt", data=encode(command_payload()),
-                           headers={"Content-Type": "application/json", **headers})
+    response = client.post(
+        "/webhooks/stream/gpt",
+        data=encode(command_payload()),
+        headers={"Content-Type": "application/json", **headers},
+    )
     assert response.status_code == 401
     assert "signature" in response.get_json()["error"].lower()
     assert services.jobs.pending() == 0
@@ -74,8 +77,9 @@ def test_bad_signatures_are_401_and_nothing_happens(bot, headers):
 def test_signature_from_another_secret_is_401(bot):
     client, _ = bot
     body = encode(command_payload())
-    response = client.post("/webhooks/stream/gpt", data=body,
-                           headers=signed_headers(body, secret=API_SECRET + "x"))
+    response = client.post(
+        "/webhooks/stream/gpt", data=body, headers=signed_headers(body, secret=API_SECRET + "x")
+    )
     assert response.status_code == 401
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gptbot.store.base import JobRecord, Store
+from gptbot.store.base import Conversation, JobRecord, Store, Turn
 
 
 def open_store(url: str) -> Store:
@@ -19,4 +19,4 @@ def open_store(url: str) -> Store:
     raise ConfigError(f"GPTBOT_DATABASE_URL must start with sqlite:/// or redis://, not {url!r}")
 
 
-__all__ = ["JobRecord", "Store", "open_store"]
+__all__ = ["Conversation", "JobRecord", "Store", "Turn", "open_store"]

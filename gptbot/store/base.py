@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 # Finished jobs are remembered this long so a late duplicate delivery is still recognised.
 DONE_RETENTION_S = 7 * 24 * 3600
+# A stop request only matters to answers already asked when it came; a day is plenty.
+STOP_RETENTION_S = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,26 @@ class JobRecord:
     payload: dict[str, Any]
     state: str
     updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One `/gpt` exchange in a conversation; `id` is the reply id, so a re-run overwrites."""
+
+    id: str
+    asked_at: float
+    user_id: str
+    user_name: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What is remembered: a summary of folded-away turns, then the turns, oldest first."""
+
+    summary: str = ""
+    turns: list[Turn] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -38,5 +60,28 @@ class Store(Protocol):
 
     def stale_jobs(self, now: float, lease_s: float, queued_grace_s: float) -> list[JobRecord]:
         """Running jobs whose lease expired, and queued ones nobody picked up in time."""
+
+    def add_turn(self, conversation: str, turn: Turn) -> None:
+        """Append a turn; a turn with the same id replaces the earlier one."""
+
+    def load_conversation(self, conversation: str) -> Conversation:
+        """The summary and the turns (oldest first); empty for an unknown conversation."""
+
+    def fold_conversation(self, conversation: str, turn_ids: list[str], summary: str) -> None:
+        """In one step: drop these turns and set the summary that now stands for them."""
+
+    def forget_conversation(self, conversation: str) -> None:
+        """Delete the turns and the summary."""
+
+    def channel_settings(self, cid: str) -> dict[str, str]: ...
+
+    def set_channel_setting(self, cid: str, name: str, value: str | None) -> None:
+        """Set one setting of a channel; None removes it."""
+
+    def request_stop(self, scope: str, now: float) -> None:
+        """Ask answers running in `scope` (a conversation or a channel) to stop."""
+
+    def stop_requested(self, scopes: list[str], since: float) -> bool:
+        """Whether a stop for any of the scopes was requested at or after `since`."""
 
     def close(self) -> None: ...

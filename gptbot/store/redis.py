@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import redis
 
-from gptbot.store.base import DONE, DONE_RETENTION_S, QUEUED, RUNNING, JobRecord
+from gptbot.store.base import (
+    DONE,
+    DONE_RETENTION_S,
+    QUEUED,
+    RUNNING,
+    STOP_RETENTION_S,
+    Conversation,
+    JobRecord,
+    Turn,
+)
 
 # Moves a job to running only from queued, or from running whose lease has expired.
 _START = """
@@ -83,6 +93,60 @@ class RedisStore:
         if not data or "payload" not in data:
             return None
         return JobRecord(key, json.loads(data["payload"]), data["state"], float(data["updated_at"]))
+
+    def _conversation(self, conversation: str) -> tuple[str, str, str]:
+        """Keys of the turn order (sorted set), the turns (hash by id) and the summary."""
+        base = f"{self._prefix}conv:{conversation}:"
+        return base + "order", base + "turns", base + "summary"
+
+    def add_turn(self, conversation: str, turn: Turn) -> None:
+        order, turns, _ = self._conversation(conversation)
+        with self._redis.pipeline() as pipe:
+            pipe.zadd(order, {turn.id: turn.asked_at})
+            pipe.hset(turns, turn.id, json.dumps(asdict(turn)))
+            pipe.execute()
+
+    def load_conversation(self, conversation: str) -> Conversation:
+        order, turns, summary = self._conversation(conversation)
+        with self._redis.pipeline() as pipe:  # MULTI: a concurrent fold is all or nothing
+            pipe.get(summary)
+            pipe.zrange(order, 0, -1)
+            pipe.hgetall(turns)
+            text, ids, data = pipe.execute()
+        return Conversation(text or "", [Turn(**json.loads(data[i])) for i in ids if i in data])
+
+    def fold_conversation(self, conversation: str, turn_ids: list[str], summary: str) -> None:
+        order, turns, summary_key = self._conversation(conversation)
+        with self._redis.pipeline() as pipe:
+            if turn_ids:
+                pipe.zrem(order, *turn_ids)
+                pipe.hdel(turns, *turn_ids)
+            pipe.set(summary_key, summary)
+            pipe.execute()
+
+    def forget_conversation(self, conversation: str) -> None:
+        self._redis.delete(*self._conversation(conversation))
+
+    def _settings(self, cid: str) -> str:
+        return f"{self._prefix}channel:{cid}:settings"
+
+    def channel_settings(self, cid: str) -> dict[str, str]:
+        return dict(self._redis.hgetall(self._settings(cid)))
+
+    def set_channel_setting(self, cid: str, name: str, value: str | None) -> None:
+        if value is None:
+            self._redis.hdel(self._settings(cid), name)
+        else:
+            self._redis.hset(self._settings(cid), name, value)
+
+    def request_stop(self, scope: str, now: float) -> None:
+        self._redis.set(f"{self._prefix}stop:{scope}", repr(now), ex=STOP_RETENTION_S)
+
+    def stop_requested(self, scopes: list[str], since: float) -> bool:
+        if not scopes:
+            return False
+        marks = self._redis.mget([f"{self._prefix}stop:{scope}" for scope in scopes])
+        return any(mark is not None and float(mark) >= since for mark in marks)
 
     def close(self) -> None:
         self._redis.close()
