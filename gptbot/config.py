@@ -45,6 +45,9 @@ class Config:
     max_tool_rounds: int = 4
     tool_timeout: float = 10.0
     max_tokens: int = 1024
+    # The embedded model (`gptbot dev`): "" = best installed, a model name, or a .gguf path.
+    local_model: str = ""
+    local_model_dir: str | None = None
     bot_user_id: str = "gpt-bot"
     bot_name: str = "GPT"
     command: str = "gpt"
@@ -100,6 +103,8 @@ class Config:
             max_tool_rounds=_int(env, "GPTBOT_MAX_TOOL_ROUNDS", 4, minimum=0),
             tool_timeout=float(_int(env, "GPTBOT_TOOL_TIMEOUT", 10, minimum=1)),
             max_tokens=_int(env, "GPTBOT_MAX_TOKENS", 1024, minimum=16),
+            local_model=_get(env, "GPTBOT_LOCAL_MODEL") or "",
+            local_model_dir=_get(env, "GPTBOT_LOCAL_MODEL_DIR"),
             bot_user_id=_get(env, "GPTBOT_BOT_USER_ID") or "gpt-bot",
             bot_name=_get(env, "GPTBOT_BOT_NAME") or "GPT",
             channel_types=_csv(_get(env, "GPTBOT_CHANNEL_TYPES") or "messaging"),
