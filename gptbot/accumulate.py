@@ -30,12 +30,14 @@ class ToolCall:
     id: str | None
     name: str | None
     arguments: str
+    signature: str | None = None  # see ToolCallDelta.signature
 
 
 @dataclass(slots=True)
 class _ToolCallParts:
     id: str | None = None
     name: str | None = None
+    signature: str | None = None
     arguments: list[str] = field(default_factory=list)
 
 
@@ -67,7 +69,8 @@ class ChatAccumulator:
                 # finish_reason (OpenRouter's usage chunk) can never erase it.
                 self.finish_reason = reason
             case Usage():
-                self.usage = event  # providers that repeat usage send running totals
+                # Repeated reports are running totals; partial ones complete each other.
+                self.usage = event if self.usage is None else self.usage.updated(event)
             case StreamError():
                 if self.error is None:  # the first error is the cause, later ones echo it
                     self.error = event
@@ -82,6 +85,7 @@ class ChatAccumulator:
         # them empty or again later, so keep the first non-empty value.
         parts.id = parts.id or delta.id or None
         parts.name = parts.name or delta.name or None
+        parts.signature = parts.signature or delta.signature
         if delta.arguments:
             parts.arguments.append(delta.arguments)
 
@@ -101,6 +105,6 @@ class ChatAccumulator:
     def tool_calls(self) -> list[ToolCall]:
         """Calls in index order, which is the order the model made them."""
         return [
-            ToolCall(index, parts.id, parts.name, "".join(parts.arguments))
+            ToolCall(index, parts.id, parts.name, "".join(parts.arguments), parts.signature)
             for index, parts in sorted(self._calls.items())
         ]

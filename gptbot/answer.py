@@ -23,6 +23,7 @@ from gptbot.store import Store, Turn
 from gptbot.stream_api import StreamApi
 from gptbot.summarize import channel_request, complete, fold_request
 from gptbot.tokens import clip_to_tokens, prompt_budget, usable_window
+from gptbot.tools import Toolbox, ToolContext
 from gptbot.webhook import CommandCall
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,10 @@ class Answerer:
         store: Store,
         clock: Callable[[], float] = time.monotonic,
         prompts: Prompts | None = None,
+        toolbox: Toolbox | None = None,
     ) -> None:
         self.config = config
+        self.toolbox = toolbox
         self.stream = stream
         self.provider = provider
         self.store = store
@@ -153,7 +156,9 @@ class Answerer:
         try:
             sink.check()  # stopped while it waited in the queue
             request, note = self._plan(job)
-            result = generate(self.provider, request, sink)
+            result = generate(self.provider, request, sink, tools=self.toolbox,
+                              max_rounds=self.config.max_tool_rounds,
+                              timeout=self.config.tool_timeout, context=tool_context(job))
         except StopRequested:
             log.info("answer %s stopped on request", job.reply_id)
             self._remember(job, sink.text)
@@ -232,3 +237,7 @@ class Answerer:
             usage.input_tokens if usage else "?",
             usage.output_tokens if usage else "?",
         )
+
+
+def tool_context(job: AnswerJob) -> ToolContext:
+    return ToolContext(job.channel_type, job.channel_id, job.user_id, job.user_name)

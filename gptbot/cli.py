@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--processes", type=int, default=1, help="gunicorn worker processes")
     serve.add_argument("--threads", type=int, default=8, help="request threads per process")
     serve.set_defaults(run=_serve)
+    dev = sub.add_parser("dev", help="the whole loop locally: Stream emulator, playground, model")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000, help="port of the playground")
+    dev.set_defaults(run=_dev)
+    models = sub.add_parser("models", help="install the embedded model's weights")
+    models.add_argument("action", choices=["install"])
+    models.add_argument("name", help="qwen2.5-coder-1.5b, qwen2.5-coder-0.5b or smollm2-135m")
+    models.set_defaults(run=_models)
     doctor = sub.add_parser("doctor", help="check the whole setup; non-zero exit when broken")
     doctor.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
     doctor.set_defaults(run=_doctor)
@@ -68,6 +76,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     Config.from_env()  # fail here, with the missing variable named, not inside gunicorn
     run_gunicorn(args.host, args.port, args.processes, args.threads)
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from gptbot.dev import run
+
+    return run(args.port, args.host)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from gptbot.local_weights import install
+
+    install(args.name)
     return 0
 
 

@@ -39,6 +39,9 @@ class ToolCallDelta:
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    # Opaque token the provider wants back with the call in the next request
+    # (Gemini's thoughtSignature); None for everyone else.
+    signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,17 @@ class Usage:
     input_tokens: int | None = None
     output_tokens: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def updated(self, newer: Usage) -> Usage:
+        """Combine two reports of the same stream: `newer` wins where it says something.
+
+        Anthropic reports input tokens at the start and output tokens at the end.
+        """
+        return Usage(
+            newer.input_tokens if newer.input_tokens is not None else self.input_tokens,
+            newer.output_tokens if newer.output_tokens is not None else self.output_tokens,
+            {**self.raw, **newer.raw},
+        )
 
 
 @dataclass(frozen=True, slots=True)

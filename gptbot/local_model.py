@@ -23,10 +23,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import requests
 
+from gptbot.config import Config
 from gptbot.errors import ProviderError
 from gptbot.events import StreamEvent
 from gptbot.local_weights import Weights, choose_weights, default_cache_dir, read_json
@@ -119,7 +120,14 @@ class LocalModelProvider:
     cache_dir: Path | None = None
     options: Options | None = None
     status: LocalModel | None = None  # the last server used, for the dev UI
-    name: ClassVar[str] = "local"
+    name: str = "local"
+
+    @classmethod
+    def from_config(cls, config: Config) -> LocalModelProvider:
+        http = StreamingHttp(requests.Session(), config.llm_connect_timeout,
+                             config.llm_idle_timeout, config.llm_max_retries)
+        cache = Path(config.local_model_dir) if config.local_model_dir else None
+        return cls(http, config.local_model, cache)
 
     def ensure(self) -> LocalModel:
         self.status = start_local_model(self.choice, self.cache_dir, self.options)

@@ -13,6 +13,7 @@ from gptbot.prompts import Prompts
 from gptbot.providers import Provider, build_provider
 from gptbot.store import Store, open_store
 from gptbot.stream_api import StreamApi
+from gptbot.tools import build_toolbox
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def build_services(
     stream = stream or StreamApi.from_config(config)
     provider = provider or build_provider(config)
     prompts = Prompts.from_config(config, store)
-    answerer = Answerer(config, stream, provider, store, prompts=prompts)
+    answerer = Answerer(config, stream, provider, store, prompts=prompts,
+                        toolbox=build_toolbox(config))
 
     def run_answer(payload: dict[str, Any]) -> None:
         answerer.run(AnswerJob.from_payload(payload))

@@ -16,7 +16,8 @@ from gptbot.providers.base import ChatMessage, ChatRequest
 from gptbot.providers.http import parse_retry_after
 from gptbot.providers.openai import OpenAIProvider
 from tests.support.common import LLM_URL, make_config, sse_chat_stream
-from tests.support.servers import FakeLLM, serve_llm
+from tests.support.provider_streams import serve_quick as serve_llm
+from tests.support.servers import FakeLLM
 
 REQUEST = ChatRequest("gpt-test", (ChatMessage("system", "be brief"), ChatMessage("user", "hi")))
 URL = f"{LLM_URL}/chat/completions"
@@ -32,8 +33,12 @@ def text_of(events) -> str:
 
 @responses.activate
 def test_streams_text_finish_and_usage(tmp_path):
-    responses.add(responses.POST, URL, body=sse_chat_stream(["Hel", "lo", " wörld"]),
-                  content_type="text/event-stream")
+    responses.add(
+        responses.POST,
+        URL,
+        body=sse_chat_stream(["Hel", "lo", " wörld"]),
+        content_type="text/event-stream",
+    )
     events = list(provider(tmp_path).stream(REQUEST))
     assert text_of(events) == "Hello wörld"
     assert Finish("stop") in events
@@ -46,8 +51,13 @@ def test_streams_text_finish_and_usage(tmp_path):
 
 @responses.activate
 def test_retries_429_honouring_retry_after_then_streams(tmp_path):
-    responses.add(responses.POST, URL, status=429, headers={"Retry-After": "0.2"},
-                  json={"error": {"message": "Rate limit reached"}})
+    responses.add(
+        responses.POST,
+        URL,
+        status=429,
+        headers={"Retry-After": "0.2"},
+        json={"error": {"message": "Rate limit reached"}},
+    )
     responses.add(responses.POST, URL, status=503, json={"error": "overloaded"})
     responses.add(responses.POST, URL, body=sse_chat_stream(["ok"]))
     started = time.monotonic()
@@ -67,8 +77,12 @@ def test_gives_up_after_the_configured_attempts(tmp_path):
 @pytest.mark.parametrize("status", [400, 401, 404])
 @responses.activate
 def test_client_errors_are_final_and_clear(tmp_path, status):
-    responses.add(responses.POST, URL, status=status,
-                  json={"error": {"message": "Incorrect API key provided: sk-te***"}})
+    responses.add(
+        responses.POST,
+        URL,
+        status=status,
+        json={"error": {"message": "Incorrect API key provided: sk-te***"}},
+    )
     with pytest.raises(ProviderAuthError, match=rf"HTTP {status}.*Incorrect API key"):
         list(provider(tmp_path).stream(REQUEST))
     assert len(responses.calls) == 1

@@ -18,7 +18,8 @@ from gptbot.events import (
     ToolCallDelta,
     Usage,
 )
-from gptbot.providers.openai_wire import is_done, map_chat_chunk
+from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
+from gptbot.providers.openai_wire import is_done, map_chat_chunk, request_body
 from gptbot.sse import SSEDecoder, SSEEvent
 
 STREAMS = Path(__file__).resolve().parents[2] / "shared" / "streams"
@@ -153,6 +154,60 @@ def test_invalid_json_raises_value_error(data: str) -> None:
         map_chat_chunk(data)
 
 
+# --- request body -----------------------------------------------------------------------
+
+
+def test_request_body_plain() -> None:
+    request = ChatRequest(
+        "gpt",
+        (ChatMessage("system", "s"), ChatMessage("user", "u")),
+        max_tokens=5,
+        extra={"temperature": 0.2},
+    )
+    assert request_body(request) == {
+        "model": "gpt",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+        "max_tokens": 5,
+        "temperature": 0.2,
+    }
+
+
+def test_request_body_with_tools_calls_and_results() -> None:
+    calls = (ToolCall(0, "call_1", "f", '{"a": 1}'), ToolCall(1, "call_2", "g", ""))
+    messages = (
+        ChatMessage("user", "u"),
+        ChatMessage("assistant", "", tool_calls=calls),
+        ChatMessage("tool", "r1", tool_call_id="call_1", name="f"),
+        ChatMessage("tool", "r2", tool_call_id="call_2", name="g"),
+    )
+    spec = ToolSpec("f", "does f", {"type": "object", "properties": {}})
+    body = request_body(ChatRequest("gpt", messages, tools=(spec,)))
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {"name": "f", "description": "does f", "parameters": spec.parameters},
+        }
+    ]
+    assert body["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": '{"a": 1}'},
+                },
+                {"id": "call_2", "type": "function", "function": {"name": "g", "arguments": "{}"}},
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "r1"},
+        {"role": "tool", "tool_call_id": "call_2", "content": "r2"},
+    ]
+
+
 # --- ChatAccumulator ------------------------------------------------------------------
 
 
@@ -268,8 +323,12 @@ def test_capture_whole(capture: tuple[bytes, dict[str, Any]]) -> None:
     _check(_accumulate(decoder.feed(body) + decoder.close()), expected)
 
 
-def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]]) -> None:
+@pytest.mark.parametrize("line_end", ["LF", "CRLF"])
+def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]], line_end: str) -> None:
     body, expected = capture
+    body = body.replace(b"\r\n", b"\n")
+    if line_end == "CRLF":
+        body = body.replace(b"\n", b"\r\n")
     cache: dict[tuple[str, str], Any] = {}
     for at in range(1, len(body)):
         decoder = SSEDecoder()

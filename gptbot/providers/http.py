@@ -20,7 +20,10 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from gptbot.config import Config
 from gptbot.errors import ProviderAuthError, ProviderError, ProviderTimeout
+from gptbot.ndjson import NDJSONDecoder
+from gptbot.sse import SSEDecoder, SSEEvent
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_S = 30.0
@@ -30,6 +33,14 @@ class RetryableStatus(ProviderError):
     def __init__(self, message: str, retry_after: float | None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ContentFiltered(ProviderAuthError):
+    """The provider's content filter rejected the question (Azure: HTTP 400, code
+    content_filter). Final like any rejected request, but the asker deserves a polite
+    explanation rather than "misconfigured"."""
+
+    user_message = "Sorry, I can't answer that: the question was blocked by the content filter."
 
 
 @dataclass(frozen=True)
@@ -44,17 +55,24 @@ class StreamingHttp:
             retry=retry_if_exception(_is_retryable),
             stop=stop_after_attempt(self.attempts),
             wait=_wait_retry_after,
-            before_sleep=lambda state: log.warning("LLM request failed, retrying: %s",
-                                                   state.outcome and state.outcome.exception()),
+            before_sleep=lambda state: log.warning(
+                "LLM request failed, retrying: %s", state.outcome and state.outcome.exception()
+            ),
             reraise=True,
         )
         return retrying(self._open_once, url, headers, body)
 
-    def _open_once(self, url: str, headers: dict[str, str],
-                   body: dict[str, Any]) -> requests.Response:
+    def _open_once(
+        self, url: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> requests.Response:
         try:
-            response = self.session.post(url, json=body, headers=headers, stream=True,
-                                         timeout=(self.connect_timeout, self.idle_timeout))
+            response = self.session.post(
+                url,
+                json=body,
+                headers=headers,
+                stream=True,
+                timeout=(self.connect_timeout, self.idle_timeout),
+            )
         except requests.Timeout as exc:
             raise ProviderTimeout(f"no response from {_host(url)}: {exc}") from exc
         except requests.ConnectionError as exc:
@@ -74,6 +92,29 @@ class StreamingHttp:
         finally:
             response.close()
 
+    @classmethod
+    def from_config(cls, config: Config, session: requests.Session | None = None) -> StreamingHttp:
+        return cls(
+            session or requests.Session(),
+            config.llm_connect_timeout,
+            config.llm_idle_timeout,
+            config.llm_max_retries,
+        )
+
+    def sse_events(self, response: requests.Response) -> Iterator[SSEEvent]:
+        """The body as Server-Sent Events."""
+        decoder = SSEDecoder()
+        for chunk in self.iter_bytes(response):
+            yield from decoder.feed(chunk)
+        yield from decoder.close()
+
+    def ndjson_lines(self, response: requests.Response) -> Iterator[str]:
+        """The body as newline-delimited JSON lines (not yet parsed)."""
+        decoder = NDJSONDecoder()
+        for chunk in self.iter_bytes(response):
+            yield from decoder.feed(chunk)
+        yield from decoder.close()
+
 
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ProviderAuthError):
@@ -91,22 +132,37 @@ def _wait_retry_after(state: RetryCallState) -> float:
 def _status_error(response: requests.Response) -> ProviderError:
     detail = error_detail(response)
     message = f"HTTP {response.status_code} from {_host(response.url)}: {detail}"
+    code = _error_code(response)
     response.close()
     if response.status_code == 429 or response.status_code >= 500:
         return RetryableStatus(message, parse_retry_after(response.headers.get("Retry-After")))
+    if code == "content_filter":
+        return ContentFiltered(message)
     return ProviderAuthError(message)
 
 
 def error_detail(response: requests.Response) -> str:
     """The provider's own error message, short; never the request (it may echo keys)."""
-    try:
-        body = json.loads(response.content[:4096] or b"{}")
-    except ValueError:
+    body = _json_body(response)
+    if body is None:
         return response.text[:200].strip() or response.reason or "no detail"
     error = body.get("error", body) if isinstance(body, dict) else body
     if isinstance(error, dict):
         return str(error.get("message") or error)[:300]
     return str(error)[:300]
+
+
+def _error_code(response: requests.Response) -> Any:
+    body = _json_body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
+
+
+def _json_body(response: requests.Response) -> Any:
+    try:
+        return json.loads(response.content[:4096] or b"{}")
+    except ValueError:
+        return None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -4,68 +4,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict
-from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from gptbot.config import Config
-from gptbot.errors import ProviderError
 from gptbot.events import StreamEvent
-from gptbot.providers.base import ChatRequest
+from gptbot.providers.base import ChatRequest, checked, required
 from gptbot.providers.http import StreamingHttp
-from gptbot.providers.openai_wire import is_done, map_chat_chunk
-from gptbot.sse import SSEDecoder
+from gptbot.providers.openai_wire import is_done, map_chat_chunk, request_body
+
+OPENAI_HOST = "api.openai.com"
 
 
 class OpenAIProvider:
     name = "openai"
 
-    def __init__(self, http: StreamingHttp, base_url: str, api_key: str | None) -> None:
+    def __init__(self, http: StreamingHttp, base_url: str, headers: dict[str, str]) -> None:
         self.http = http
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Accept": "text/event-stream", **headers}
 
     @classmethod
     def from_config(cls, config: Config, session: requests.Session | None = None) -> OpenAIProvider:
-        http = StreamingHttp(session or requests.Session(), config.llm_connect_timeout,
-                             config.llm_idle_timeout, config.llm_max_retries)
-        return cls(http, config.openai_base_url, config.openai_api_key)
+        key = config.openai_api_key
+        if urlsplit(config.openai_base_url).hostname == OPENAI_HOST:
+            key = required(key, "OPENAI_API_KEY")  # local compatible servers need none
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return cls(StreamingHttp.from_config(config, session), config.openai_base_url, headers)
+
+    def url(self, model: str) -> str:
+        return self.base_url + "/chat/completions"
 
     def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
-        response = self.http.open(self.url, self._headers(), request_body(request))
-        decoder = SSEDecoder()
-        for chunk in self.http.iter_bytes(response):
-            for event in decoder.feed(chunk):
-                if is_done(event.data):
-                    response.close()
-                    return
-                yield from _map(event.data, event.event)
-        for event in decoder.close():
-            if not is_done(event.data):
-                yield from _map(event.data, event.event)
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "text/event-stream"}
-        if self.api_key:  # local OpenAI-compatible servers need no key
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        return headers
-
-
-def request_body(request: ChatRequest) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": request.model,
-        "messages": [asdict(message) for message in request.messages],
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    if request.max_tokens:
-        body["max_tokens"] = request.max_tokens
-    return {**body, **request.extra}
-
-
-def _map(data: str, event: str) -> list[StreamEvent]:
-    try:
-        return map_chat_chunk(data, event)
-    except ValueError as exc:
-        raise ProviderError(f"unreadable stream chunk: {exc}") from exc
+        response = self.http.open(self.url(request.model), self.headers, request_body(request))
+        for event in self.http.sse_events(response):
+            if is_done(event.data):
+                response.close()
+                return
+            yield from checked(map_chat_chunk, event.data, event.event)

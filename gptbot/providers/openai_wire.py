@@ -1,4 +1,4 @@
-"""OpenAI Chat Completions stream chunks → `gptbot.events`.
+"""OpenAI Chat Completions: our request → JSON body, stream chunks → `gptbot.events`.
 
 Pure mapping of one SSE `data` payload; the same code serves OpenAI, Azure OpenAI and
 the OpenAI-compatible servers (vLLM, llama.cpp, LM Studio, Groq, Mistral, DeepSeek,
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gptbot.accumulate import ToolCall
 from gptbot.events import (
     Finish,
     RefusalDelta,
@@ -21,6 +22,7 @@ from gptbot.events import (
     ToolCallDelta,
     Usage,
 )
+from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
 
 _DEFAULT_ERROR = "An error occurred during streaming"
 
@@ -182,3 +184,42 @@ def _usage(chunk: dict[str, Any]) -> Usage | None:
 def _int(value: Any) -> int | None:
     # bool is an int subclass; a token count never is one.
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# --- request ----------------------------------------------------------------------------
+
+
+def request_body(request: ChatRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [message_json(message) for message in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.max_tokens:
+        body["max_tokens"] = request.max_tokens
+    if request.tools:
+        body["tools"] = [tool_json(spec) for spec in request.tools]
+    return {**body, **request.extra}
+
+
+def message_json(message: ChatMessage) -> dict[str, Any]:
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": message.content or None,
+            "tool_calls": [_call_json(call) for call in message.tool_calls],
+        }
+    return {"role": message.role, "content": message.content}
+
+
+def _call_json(call: ToolCall) -> dict[str, Any]:
+    function = {"name": call.name, "arguments": call.arguments or "{}"}
+    return {"id": call.id, "type": "function", "function": function}
+
+
+def tool_json(spec: ToolSpec) -> dict[str, Any]:
+    function = {"name": spec.name, "description": spec.description, "parameters": spec.parameters}
+    return {"type": "function", "function": function}

@@ -1,0 +1,52 @@
+"""NDJSON line splitting: edge cases, then every Ollama capture at every split point."""
+
+from __future__ import annotations
+
+import pytest
+
+from gptbot.ndjson import NDJSONDecoder, decode_ndjson
+from tests.support.provider_streams import capture_params, line_end_variants, load_capture
+
+
+def lines(*chunks: bytes) -> list[str]:
+    return list(decode_ndjson(chunks))
+
+
+def test_lines_across_reads_and_unterminated_last_line() -> None:
+    assert lines(b'{"a":', b'1}\n{"b"', b":2}\n", b'{"c":3}') == ['{"a":1}', '{"b":2}', '{"c":3}']
+
+
+def test_crlf_blank_and_whitespace_lines_are_dropped() -> None:
+    assert lines(b"{}\r\n\r\n  \n{}\r", b"\n") == ["{}", "{}"]
+
+
+def test_multibyte_character_split_across_reads() -> None:
+    body = '{"t":"известни"}\n'.encode()
+    assert lines(*[body[i : i + 1] for i in range(len(body))]) == ['{"t":"известни"}']
+
+
+def test_unicode_line_separators_inside_json_do_not_split() -> None:
+    body = '{"t":"a\u2028b\u0085c"}\n'.encode()
+    assert lines(body) == ['{"t":"a\u2028b\u0085c"}']
+
+
+def test_feed_returns_only_completed_lines() -> None:
+    decoder = NDJSONDecoder()
+    assert decoder.feed(b'{"a"') == []
+    assert decoder.feed(b":1}\n{") == ['{"a":1}']
+    assert decoder.close() == ["{"]
+    assert decoder.close() == []
+
+
+@pytest.fixture(params=capture_params("ollama"), ids=lambda p: p.name if p else "none")
+def capture(request: pytest.FixtureRequest) -> bytes:
+    return load_capture(request.param)[0]
+
+
+@pytest.mark.parametrize("line_end", ["LF", "CRLF"])
+def test_every_split_point_gives_the_same_lines(capture: bytes, line_end: str) -> None:
+    body = line_end_variants(capture)[line_end]
+    whole = lines(body)
+    assert whole == [line for line in capture.decode().split("\n") if line]
+    for at in range(1, len(body)):
+        assert lines(body[:at], body[at:]) == whole, f"split at byte {at}"
