@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -88,8 +89,8 @@ def wait_until_registered(state: EmulatorState, bot: subprocess.Popen[bytes],
         if time.monotonic() > deadline:
             raise SetupError("the bot did not register with the emulator in time")
         time.sleep(0.1)
-    url = state.app["custom_action_handler_url"].replace("{type}", "gpt")
-    requests.post(url, data=b"{}", timeout=5)  # warm the bot's first request path
+    health = state.app["custom_action_handler_url"].split("/webhooks/")[0] + "/healthz"
+    requests.get(health, timeout=5)
 
 
 def free_port() -> int:
@@ -100,6 +101,8 @@ def free_port() -> int:
 
 def run(port: int, host: str = "127.0.0.1") -> int:
     stack = start(port, dict(os.environ), host)
+    # SIGTERM (a process manager, `kill`) cleans up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"\n  gptbot playground: http://{host}:{stack.playground.port}/\n  {stack.llm}\n"
           f"  Type /gpt followed by a question. Ctrl-C stops everything.\n", flush=True)
     try:
@@ -110,6 +113,10 @@ def run(port: int, host: str = "127.0.0.1") -> int:
         stack.stop()
         _stop_embedded_model()
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _stop_embedded_model() -> None:

@@ -77,6 +77,13 @@ class StreamError:
     code: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A note for the people waiting, e.g. their place in a local model's queue."""
+
+    text: str
+
+
 StreamEvent = (
-    TextDelta | ThinkingDelta | RefusalDelta | ToolCallDelta | Usage | Finish | StreamError
+    TextDelta | ThinkingDelta | RefusalDelta | ToolCallDelta | Usage | Finish | StreamError | Status
 )

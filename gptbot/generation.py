@@ -14,9 +14,9 @@ from typing import Protocol
 
 from gptbot.accumulate import ChatAccumulator, ToolCall
 from gptbot.errors import ProviderError
-from gptbot.events import StreamError, TextDelta, Usage
+from gptbot.events import Status, StreamError, TextDelta, Usage
 from gptbot.providers import ChatMessage, ChatRequest, Provider
-from gptbot.reply import EXTERNAL_SOURCES
+from gptbot.reply import EXTERNAL_SOURCES, THINKING
 from gptbot.tools import Toolbox, ToolContext
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class TextSink(Protocol):
 
     def add(self, delta: str) -> None: ...
 
-    def set_state(self, state: str) -> None: ...
+    def set_state(self, state: str, message: str = "") -> None: ...
 
 
 @dataclass
@@ -102,6 +102,8 @@ def _model_turn(
     for event in provider.stream(request):
         if isinstance(event, StreamError):
             raise ProviderError(f"error inside the stream: {event.message}")
+        if isinstance(event, Status):
+            sink.set_state(THINKING, event.text)
         if isinstance(event, TextDelta):
             if len(shown) == earlier and shown and not shown[-1][-1:].isspace():
                 _show("\n\n", sink, shown)  # keep an earlier turn's text apart from this one

@@ -29,7 +29,7 @@ import requests
 
 from gptbot.config import Config
 from gptbot.errors import ProviderError
-from gptbot.events import StreamEvent
+from gptbot.events import Status, StreamEvent
 from gptbot.local_weights import Weights, choose_weights, default_cache_dir, read_json
 from gptbot.providers.base import ChatRequest
 from gptbot.providers.http import StreamingHttp
@@ -135,8 +135,20 @@ class LocalModelProvider:
 
     def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
         local = self.ensure()
+        ahead = _ahead(local.base_url)
+        if ahead:
+            yield Status(f"Waiting for the local model: {ahead} "
+                         f"{'answer' if ahead == 1 else 'answers'} ahead of yours")
         provider = OpenAIProvider(self.http, local.base_url, {})
         yield from provider.stream(replace(request, model=local.model))
+
+
+def _ahead(base_url: str) -> int:
+    """Requests the single-slot server will finish before ours; 0 when unknown."""
+    try:
+        return queue_depth(base_url).ahead
+    except (requests.RequestException, KeyError, ValueError):
+        return 0
 
 
 @contextmanager

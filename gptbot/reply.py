@@ -87,9 +87,11 @@ class ReplyWriter:
         if self.clock() - self.last_flush >= self.interval:
             self._flush()
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: str, message: str = "") -> None:
         self.state = state
-        self._event("ai_indicator.update", ai_state=state)
+        # ai_message is Stream's optional free text beside the state ("2 answers ahead…").
+        extra = {"ai_message": message} if message else {}
+        self._event("ai_indicator.update", ai_state=state, **extra)
 
     def finish(self, note: str = "") -> None:
         self._persist(self._with_note(note), final=True)

@@ -47,5 +47,5 @@ class StoppableSink:
         self.text += delta
         self.sink.add(delta)
 
-    def set_state(self, state: str) -> None:
-        self.sink.set_state(state)
+    def set_state(self, state: str, message: str = "") -> None:
+        self.sink.set_state(state, message)

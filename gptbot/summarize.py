@@ -37,7 +37,7 @@ class _Collector:
     def add(self, delta: str) -> None:
         self.text += delta
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: str, message: str = "") -> None:
         pass
 
 

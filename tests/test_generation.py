@@ -12,6 +12,7 @@ from gptbot.errors import ProviderError
 from gptbot.events import (
     Finish,
     RefusalDelta,
+    Status,
     StreamError,
     StreamEvent,
     TextDelta,
@@ -176,3 +177,13 @@ def test_a_call_cut_off_by_the_length_limit_is_not_run() -> None:
     result = generate(provider, REQUEST, sink, tools=TOOLS)
     assert len(provider.requests) == 1 and EXTERNAL_SOURCES not in sink.states
     assert "cut short" in result.note
+
+
+def test_status_notes_reach_the_indicator() -> None:
+    provider = TurnByTurn([[Status("Waiting for the local model: 1 answer ahead of yours"),
+                            TextDelta("Hi"), Finish("stop")]])
+    sink = RecordingSink()
+    assert generate(provider, REQUEST, sink).text == "Hi"
+    assert sink.states == ["AI_STATE_THINKING"]
+    assert sink.messages == ["Waiting for the local model: 1 answer ahead of yours"]
+

@@ -214,3 +214,13 @@ def test_indicator_failures_do_not_stop_the_answer(api):
     writer.add("still answered")
     writer.finish()
     assert bodies(api, "PUT", "/messages/")[-1]["set"]["text"] == "still answered"
+
+
+def test_state_notes_travel_as_ai_message(api):
+    writer = make_writer()
+    writer.begin()
+    writer.set_state("AI_STATE_THINKING", "Waiting for the local model: 2 answers ahead")
+    event = bodies(api, "POST", "/event")[-1]["event"]
+    assert event["ai_message"] == "Waiting for the local model: 2 answers ahead"
+    assert "ai_message" not in bodies(api, "POST", "/event")[0]["event"]
+

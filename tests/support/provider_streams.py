@@ -62,12 +62,14 @@ class RecordingSink:
     def __init__(self) -> None:
         self.pieces: list[str] = []
         self.states: list[str] = []
+        self.messages: list[str] = []
 
     def add(self, delta: str) -> None:
         self.pieces.append(delta)
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: str, message: str = "") -> None:
         self.states.append(state)
+        self.messages.append(message)
 
     @property
     def text(self) -> str:

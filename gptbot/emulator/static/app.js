@@ -25,6 +25,7 @@ const store = {
   current: `${CHANNEL_TYPE}:general`,
   messages: new Map(),   // id -> message, every channel and thread we have seen
   ai: new Map(),         // message id -> AI state from ai_indicator events
+  aiMessage: new Map(),  // message id -> the bot's optional note (ai_message)
   hooks: new Map(),      // message id -> last webhook delivery (dev detail)
   unread: new Map(),     // cid -> count of messages that arrived while elsewhere
   thread: null,          // parent message id of the open thread
@@ -166,8 +167,10 @@ function applyChange(change) {
 
 function applyEvent(event) {
   const id = event.message_id || event.cid;
-  if (event.type === "ai_indicator.update") store.ai.set(id, event.ai_state);
-  else if (event.type === "ai_indicator.clear") store.ai.delete(id);
+  if (event.type === "ai_indicator.update") {
+    store.ai.set(id, event.ai_state);
+    store.aiMessage.set(id, event.ai_message || "");
+  } else if (event.type === "ai_indicator.clear") store.ai.delete(id);
   else if (event.type === "ai_indicator.stop" && ACTIVE_AI.has(store.ai.get(id))) {
     store.ai.set(id, "STOPPING");
   }
@@ -457,7 +460,7 @@ function renderAiBar(pane, parentId) {
   pane.aiBar.hidden = !active;
   if (!active) return;
   pane.aiBar.dataset.state = active.state;
-  pane.aiText.textContent = AI_TEXT[active.state] || active.state;
+  pane.aiText.textContent = store.aiMessage.get(active.id) || AI_TEXT[active.state] || active.state;
   pane.stop.disabled = active.state === "STOPPING";
   pane.stop.onclick = () => stopGenerating(active.id);
 }
