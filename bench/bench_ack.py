@@ -1,6 +1,6 @@
 """Webhook ack latency at a steady request rate, against the real `gptbot serve`.
 
-Starts the Stream emulator and a loopback LLM in this process, runs `gptbot serve`
+Starts the Stream emulator and a loopback LLM in a helper process, runs `gptbot serve`
 (gunicorn + embedded worker, SQLite store and queue) as a subprocess pointed at them,
 then sends signed `/gpt` webhooks at a fixed rate (open loop: a slow answer does not
 delay the next request) while the worker streams answers in the background.
@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Event, Process, Queue
 from pathlib import Path
 
 import requests
@@ -88,27 +89,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def fake_services(urls: Queue, done: Event, answers: Queue) -> None:
+    """Stream emulator and LLM in their own process, so the load client's timings are not
+    distorted by them holding this process's GIL."""
+    state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
+    llm = FakeLLM(sse_chat_stream(["A short ", "answer."]), piece_sizes=(20, 60))
+    with start_server(create_emulator_app(state)) as stream, serve_llm(llm) as llm_server:
+        urls.put((stream.url, llm_server.url))
+        done.wait()
+        answers.put(sum(1 for m in state.messages.values() if m["user"]["id"] == "gpt-bot"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
-    state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
-    llm = FakeLLM(sse_chat_stream(["A short ", "answer."]), piece_sizes=(20, 60))
-    with start_server(create_emulator_app(state)) as stream, serve_llm(llm) as llm_server, \
-            tempfile.TemporaryDirectory() as data_dir:
-        bot = start_bot(stream.url, llm_server.url, data_dir)
+    urls: Queue = Queue()
+    answers: Queue = Queue()
+    done = Event()
+    fakes = Process(target=fake_services, args=(urls, done, answers), daemon=True)
+    fakes.start()
+    stream_url, llm_url = urls.get(timeout=30)
+    with tempfile.TemporaryDirectory() as data_dir:
+        bot = start_bot(stream_url, llm_url, data_dir)
         try:
             run_load(rate=20, seconds=1)  # warm-up: connections, SQLite pages
             latencies = run_load(args.rate, args.seconds)
         finally:
             bot.terminate()
             bot.wait(timeout=40)
+    done.set()
     ms = [x * 1000 for x in latencies]
     print(f"{len(ms)} webhooks at {args.rate:.0f}/s: p50 {statistics.median(ms):.1f} ms, "
           f"p90 {percentile(ms, 0.9):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
-          f"max {max(ms):.1f} ms; answers completed meanwhile: "
-          f"{sum(1 for m in state.messages.values() if m['user']['id'] == 'gpt-bot')}")
+          f"max {max(ms):.1f} ms; answers completed meanwhile: {answers.get(timeout=30)}")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey
 from huey.api import Huey
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 
 from gptbot.errors import ConfigError
 from gptbot.store import Store
@@ -33,10 +34,20 @@ def open_huey(queue_url: str) -> Huey:
     if queue_url.startswith("sqlite:///"):
         path = Path(queue_url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("gptbot", filename=str(path), results=False)
+        return Huey("gptbot", results=False, storage_class=_SqliteQueue, filename=str(path))
     if queue_url == "memory://":
         return MemoryHuey("gptbot", results=False, immediate=True)
     raise ConfigError(f"GPTBOT_QUEUE_URL must be sqlite:///… or redis://…, not {queue_url!r}")
+
+
+class _SqliteQueue(SqliteStorage):
+    """huey's SQLite queue with synchronous=NORMAL: in WAL mode a commit still survives a
+    process crash, and the webhook does not wait for an fsync on every enqueue."""
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=1")
+        return connection
 
 
 class JobQueue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +53,9 @@ def register_at_startup(services: Services, port: int | None) -> None:
 
 def start_embedded_worker(services: Services) -> EmbeddedWorker:
     worker = EmbeddedWorker(services.jobs, services.store, services.config.workers, LEASE_S)
+    # Worker threads parse streams while request threads must answer Stream within 1 s:
+    # hand the GIL over more often (default 5 ms) so a webhook never queues behind them.
+    sys.setswitchinterval(0.001)
     worker.start()
     atexit.register(worker.stop)
     return worker
