@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from stream_chat.base.exceptions import StreamAPIException
+
 from gptbot.config import Config
 from gptbot.errors import SetupError
 from gptbot.ngrok import find_tunnel
 from gptbot.stream_api import StreamApi
+from gptbot.web import EVENTS_PATH
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = "Ask the AI assistant a question"
 ARGS = "[question]"
+STOP_EVENT = "ai_indicator.stop"
 
 
 def public_url_for(config: Config, port: int | None = None) -> str:
@@ -30,6 +34,7 @@ def register(stream: StreamApi, config: Config, public_url: str) -> list[str]:
     changes += [ensure_command(stream, config.command)]
     changes += [ensure_enabled(stream, config.command, t) for t in config.channel_types]
     changes += [ensure_handler_url(stream, config.handler_url(public_url))]
+    changes += [ensure_stop_hook(stream, public_url.rstrip("/") + EVENTS_PATH)]
     return [change for change in changes if change]
 
 
@@ -72,3 +77,23 @@ def ensure_handler_url(stream: StreamApi, url: str) -> str:
                     "command of the app)", previous)
     stream.call(stream.client.update_app_settings, custom_action_handler_url=url)
     return f"custom commands now call {url}"
+
+
+def ensure_stop_hook(stream: StreamApi, url: str) -> str:
+    """Ask Stream to forward `ai_indicator.stop` (the UI's Stop button) to us.
+
+    Stream deletes every event hook missing from an update, so the existing ones are kept.
+    Optional: a refusal (older apps without event hooks) is logged, not fatal.
+    """
+    hooks = stream.call(stream.client.get_app_settings).get("app", {}).get("event_hooks") or []
+    if any(hook.get("webhook_url") == url for hook in hooks):
+        return ""
+    ours = {"enabled": True, "hook_type": "webhook", "webhook_url": url,
+            "event_types": [STOP_EVENT]}
+    try:
+        stream.call(stream.client.update_app_settings, event_hooks=[*hooks, ours])
+    except StreamAPIException as exc:
+        log.warning("could not add the Stop event hook (%s); /gpt stop still works", exc)
+        return ""
+    return f"Stop button events now reach {url}"
+

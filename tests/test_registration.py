@@ -29,6 +29,8 @@ def test_register_sets_everything_up_and_is_idempotent(stream, tmp_path):
     sdk = client(url)
     sdk.create_command({"name": "ticket", "description": "Open a ticket"})
     sdk.update_channel_type("messaging", commands=["giphy", "ticket"])
+    other_hook = {"enabled": True, "hook_type": "sqs", "sqs_queue_url": "q", "event_types": []}
+    sdk.update_app_settings(event_hooks=[other_hook])
     config = make_config(tmp_path, stream_chat_url=url, channel_types=("messaging", "team"))
     sdk.update_channel_type("team", commands=["giphy"])
     api = StreamApi(sdk, max_wait=0)
@@ -41,6 +43,10 @@ def test_register_sets_everything_up_and_is_idempotent(stream, tmp_path):
     assert sdk.get_app_settings()["app"]["custom_action_handler_url"] == (
         "https://bot.example.com/webhooks/stream/{type}")
     assert state.users["gpt-bot"]["name"] == "GPT"
+    kept, hook = sdk.get_app_settings()["app"]["event_hooks"]
+    assert kept == other_hook  # Stream drops hooks missing from an update: keep theirs
+    assert hook["webhook_url"] == "https://bot.example.com/webhooks/stream-events"
+    assert hook["event_types"] == ["ai_indicator.stop"]
     assert register(api, config, "https://bot.example.com") == []
 
 
