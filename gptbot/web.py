@@ -26,6 +26,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
     return app
 
 
@@ -77,3 +78,11 @@ def _bad_request(exc: BadRequest) -> ResponseReturnValue:
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     return {"error": exc.description or exc.name}, exc.code or 500
+
+
+def _unexpected_error(exc: Exception) -> ResponseReturnValue:
+    # Our fault, not the caller's (a locked database, Redis down): log it, answer in JSON.
+    # Stream then saves the message as typed; nothing is claimed, so a retry can succeed.
+    log.exception("webhook failed: %s", exc)
+    return {"error": "temporarily unavailable"}, 503
+

@@ -141,3 +141,19 @@ def test_job_payload_carries_what_the_worker_needs(bot):
     assert payload["parent_id"] == "root-1"
     assert payload["question"] == "In a thread?"
     assert json.loads(json.dumps(payload)) == payload
+
+
+def test_infrastructure_failures_are_json_503_and_release_the_claim(bot, monkeypatch):
+    client, services = bot
+
+    def broken_enqueue(payload):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services.jobs, "enqueue", broken_enqueue)
+    response = post(client, command_payload())
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "temporarily unavailable"}
+    monkeypatch.undo()
+    assert post(client, command_payload()).status_code == 200  # Stream's retry gets through
+    assert services.jobs.pending() == 1
+
