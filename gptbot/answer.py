@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 
 # A running job that has not reported progress for this long is presumed dead and re-run.
 LEASE_S = 180.0
+
+
+def lease_for(config: Config) -> float:
+    """Longer than any silence a live job can have: the LLM may be quiet up to its idle
+    timeout (e.g. a busy local model) before the job writes, and so renews, again."""
+    return max(LEASE_S, 3 * config.llm_idle_timeout)
+
 ANSWER, SUMMARIZE = "answer", "summarize"  # job kinds
 REPLY_PREFIX = "gpt-"  # every reply id (and so every part of a reply) starts with this
 
@@ -122,7 +129,7 @@ class Answerer:
         self.memory = Memory(store, prompt_budget(config), self._fold)
 
     def run(self, job: AnswerJob) -> None:
-        if not self.store.start_job(job.key, time.time(), LEASE_S):
+        if not self.store.start_job(job.key, time.time(), lease_for(self.config)):
             log.info("job %s already done or running elsewhere; skipping", job.key)
             return
         writer = self._writer(job)

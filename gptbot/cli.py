@@ -104,7 +104,7 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from gptbot.answer import LEASE_S
+    from gptbot.answer import lease_for
     from gptbot.jobs import EmbeddedWorker
     from gptbot.server import configure_logging
     from gptbot.services import build_services
@@ -112,7 +112,7 @@ def _worker(args: argparse.Namespace) -> int:
     config = Config.from_env()
     configure_logging(config.log_level)
     services = build_services(config)
-    worker = EmbeddedWorker(services.jobs, services.store, config.workers, LEASE_S)
+    worker = EmbeddedWorker(services.jobs, services.store, config.workers, lease_for(config))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -13,7 +13,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from gptbot.answer import LEASE_S
+from gptbot.answer import lease_for
 from gptbot.config import Config
 from gptbot.errors import SetupError
 from gptbot.jobs import EmbeddedWorker
@@ -52,7 +52,8 @@ def register_at_startup(services: Services, port: int | None) -> None:
 
 
 def start_embedded_worker(services: Services) -> EmbeddedWorker:
-    worker = EmbeddedWorker(services.jobs, services.store, services.config.workers, LEASE_S)
+    config = services.config
+    worker = EmbeddedWorker(services.jobs, services.store, config.workers, lease_for(config))
     # Worker threads parse streams while request threads must answer Stream within 1 s:
     # hand the GIL over more often (default 5 ms) so a webhook never queues behind them.
     sys.setswitchinterval(0.001)
