@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -106,7 +106,7 @@ def stop_local_model(cache_dir: Path | None = None, timeout: float = 10.0) -> bo
 
 def queue_depth(base_url: str) -> QueueDepth:
     """How busy the server is: the answer being generated and the requests waiting for it."""
-    metrics = _metrics(base_url.rstrip("/").removesuffix("/v1"))
+    metrics = read_metrics(base_url.rstrip("/").removesuffix("/v1"))
     return QueueDepth(int(metrics["requests_processing"]), int(metrics["requests_deferred"]))
 
 
@@ -160,7 +160,7 @@ def _machine_lock(cache: Path) -> Iterator[None]:
         yield
 
 
-def _read_state(path: Path) -> dict[str, Any] | None:
+def read_state(path: Path) -> dict[str, Any] | None:
     state = read_json(path)
     return state if isinstance(state, dict) else None
 
@@ -171,7 +171,7 @@ def _as_model(state: dict[str, Any]) -> LocalModel:
 
 def _running(cache: Path) -> LocalModel | None:
     """The server named by the state file if it answers; a stale file is removed."""
-    state = _read_state(cache / STATE)
+    state = read_state(cache / STATE)
     if state and _alive(state["pid"]) and _healthy(state["url"]):
         return _as_model(state)
     (cache / STATE).unlink(missing_ok=True)
@@ -197,7 +197,7 @@ def _healthy(url: str) -> bool:
 def _spawn(weights: Weights, cache: Path, options: Options) -> LocalModel:
     (cache / STATE).unlink(missing_ok=True)
     job = {"path": str(weights.path), "name": weights.name, "state": str(cache / STATE)}
-    argv = [sys.executable, "-m", "gptbot.local_model", json.dumps({**job, **asdict(options)})]
+    argv = [sys.executable, "-m", "gptbot.local_server", json.dumps({**job, **asdict(options)})]
     log.info("Local model: starting %s", weights.title)
     if weights.warnings:
         log.warning("Local model: %s", "; ".join(weights.warnings))
@@ -211,7 +211,7 @@ def _await_ready(proc: subprocess.Popen[bytes], cache: Path, timeout: float) -> 
     """Wait for the server to write its state file (it does once it listens)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = _read_state(cache / STATE)
+        state = read_state(cache / STATE)
         if state and state.get("pid") == proc.pid:
             return _as_model(state)
         if proc.poll() is not None:
@@ -239,81 +239,8 @@ def _terminate(pid: int, timeout: float = 10.0) -> None:
         child.wait()  # reap it
 
 
-def _metrics(url: str) -> dict[str, float]:
+def read_metrics(url: str) -> dict[str, float]:
     """llama.cpp's Prometheus gauges and counters, without the `llamacpp:` prefix."""
     text = requests.get(url + "/metrics", timeout=2).text
     pairs = (line.split() for line in text.splitlines() if line and not line.startswith("#"))
     return {p[0].removeprefix("llamacpp:"): float(p[1]) for p in pairs if len(p) == 2}
-
-
-# --- the server process: python -m gptbot.local_model JOB_JSON ------------------------------
-
-
-def _xllamacpp_server(path: Path, name: str, options: Options) -> Any:
-    import xllamacpp  # here, not at the top: the core install does not have it
-
-    params = xllamacpp.CommonParams()
-    params.model.path = str(path)
-    params.model_alias = {name}
-    params.n_ctx = options.n_ctx
-    params.n_parallel = 1  # one answer at a time; llama.cpp queues the others in order
-    threads = options.threads or _threads(os.cpu_count() or 1)
-    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
-    params.hostnames, params.port = ["127.0.0.1"], 0  # loopback only, any free port
-    params.endpoint_metrics = True  # for queue_depth() and the idle timer
-    params.ui = False
-    params.cache_ram_mib = 256  # host-side prompt cache; the 8 GiB default is not for laptops
-    params.verbosity = 0
-    return xllamacpp.Server(params)
-
-
-def _threads(cpus: int) -> int:
-    """Leave a core to the bot and the browser: llama.cpp's threads wait for each other at
-    every layer, so one that loses its core stalls all (docs/local-model.md has numbers)."""
-    return min(8, max(1, cpus - 1))
-
-
-def _write_state(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, path)  # readers never see half a file
-
-
-def _wait_until_idle(url: str, idle_exit: float) -> None:
-    """Return once nothing has happened on the server for `idle_exit` seconds (0: never)."""
-    last_active, seen = time.monotonic(), None
-    while True:
-        time.sleep(min(5.0, idle_exit / 4) or 5.0)  # short idle limits (tests) poll faster
-        metrics: dict[str, float] = {}
-        with suppress(requests.RequestException):
-            metrics = _metrics(url)
-        busy = metrics.get("requests_processing", 0) + metrics.get("requests_deferred", 0) > 0
-        if busy or metrics != seen:
-            last_active, seen = time.monotonic(), metrics
-        elif idle_exit and time.monotonic() - last_active >= idle_exit:
-            return
-
-
-def serve(path: Path, name: str, state: Path, options: Options) -> None:
-    server = _xllamacpp_server(path, name, options)
-    url = server.listening_address.rstrip("/")
-    _write_state(state, {"pid": os.getpid(), "url": url, "model": name, "path": str(path)})
-    try:
-        _wait_until_idle(url, options.idle_exit)
-    finally:
-        if (_read_state(state) or {}).get("pid") == os.getpid():  # not a successor's
-            state.unlink(missing_ok=True)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The server process; its one argument is the JSON job `_spawn` writes."""
-    job = json.loads((argv or sys.argv[1:])[0])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwind, so `finally` cleans up
-    with suppress(KeyboardInterrupt):
-        options = Options(job["n_ctx"], job["threads"], job["idle_exit"], job["start_timeout"])
-        serve(Path(job["path"]), job["name"], Path(job["state"]), options)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
