@@ -16,43 +16,25 @@ from gptbot.web import create_app
 from gptbot.webhook import parse_command
 from tests.support.common import (
     LLM_URL,
-    STREAM_URL,
     command_payload,
     encode,
     make_config,
     signed_headers,
     sse_chat_stream,
 )
-
-MESSAGES = re.compile(rf"{STREAM_URL}/messages/[^/?]+(\?.*)?$")
+from tests.support.fakes import final_texts, mock_stream
 
 
 @pytest.fixture
 def http():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(
-            responses.POST,
-            re.compile(rf"{STREAM_URL}/channels/.*/message"),
-            json={"message": {}},
-            status=201,
-        )
-        mock.add(responses.POST, re.compile(rf"{STREAM_URL}/channels/.*/event"), json={})
-        mock.add(responses.PUT, MESSAGES, json={"message": {}})
-        mock.add(responses.PATCH, re.compile(rf"{STREAM_URL}/messages/.*/ephemeral"), json={})
+        mock_stream(mock)
         mock.add(
             responses.POST,
             f"{LLM_URL}/chat/completions",
             body=sse_chat_stream(["Go to ", "Settings → Billing."]),
         )
         yield mock
-
-
-def final_texts(mock) -> list[str]:
-    return [
-        json.loads(c.request.body)["set"]["text"]
-        for c in mock.calls
-        if c.request.method == "PUT" and not json.loads(c.request.body)["set"]["generating"]
-    ]
 
 
 def job_for(payload) -> AnswerJob:

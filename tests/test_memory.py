@@ -27,7 +27,6 @@ from tests.support.fakes import (
     mock_stream,
     redis_client,
     unique_redis_prefix,
-    with_settings,
 )
 
 
@@ -239,7 +238,7 @@ def test_recent_channel_messages_are_context_when_enabled(tmp_path, http, provid
         f"{STREAM_URL}/channels/messaging/general/query",
         json={"channel": {}, "messages": CHANNEL_MESSAGES},
     )
-    config = with_settings(make_config(tmp_path), channel_context=10)
+    config = make_config(tmp_path, channel_context=10)
     services = build_services(config, provider=provider)
     ask(services, "What happened to the deploy?", "m1")
     services.close()
@@ -256,7 +255,7 @@ def test_thread_context_starts_with_the_threads_first_message(tmp_path, http, pr
         json={"messages": CHANNEL_MESSAGES[5:]},
     )
     http.add(responses.GET, f"{STREAM_URL}/messages/root-1", json={"message": CHANNEL_MESSAGES[0]})
-    config = with_settings(make_config(tmp_path), channel_context=10)
+    config = make_config(tmp_path, channel_context=10)
     services = build_services(config, provider=provider)
     ask(services, "And now?", "m1", parent_id="root-1")
     services.close()
@@ -280,7 +279,7 @@ def test_unreadable_channel_context_does_not_stop_the_answer(tmp_path, http, pro
         json={"code": 17, "message": "no permission"},
         status=403,
     )
-    config = with_settings(make_config(tmp_path), channel_context=10)
+    config = make_config(tmp_path, channel_context=10)
     services = build_services(config, provider=provider)
     ask(services, "What happened?", "m1")
     services.close()

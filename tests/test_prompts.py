@@ -8,7 +8,6 @@ from gptbot.errors import ConfigError
 from gptbot.prompts import PERSONAS, Prompts, default_system_prompt, find_persona
 from gptbot.store.sqlite import SqliteStore
 from tests.support.common import make_config
-from tests.support.fakes import with_settings
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def test_default_comes_from_the_setting(tmp_path):
 
 def test_a_prompt_file_wins_over_the_setting(tmp_path):
     (tmp_path / "prompt.md").write_text("  From the file.\n", encoding="utf-8")
-    config = with_settings(make_config(tmp_path), system_prompt_file=str(tmp_path / "prompt.md"))
+    config = make_config(tmp_path, system_prompt_file=str(tmp_path / "prompt.md"))
     assert default_system_prompt(config) == "From the file."
 
 
@@ -34,7 +33,7 @@ def test_a_missing_or_empty_prompt_file_is_a_config_error(tmp_path, content):
     path = tmp_path / "prompt.md"
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    config = with_settings(make_config(tmp_path), system_prompt_file=str(path))
+    config = make_config(tmp_path, system_prompt_file=str(path))
     with pytest.raises(ConfigError, match="GPTBOT_SYSTEM_PROMPT_FILE"):
         default_system_prompt(config)
 

@@ -11,16 +11,9 @@ from stream_chat import StreamChat
 from gptbot.reply import ReplyTarget, ReplyWriter, split_point
 from gptbot.stream_api import StreamApi
 from tests.support.common import API_KEY, API_SECRET, STREAM_URL
+from tests.support.fakes import FakeClock
 
 CHANNEL = f"{STREAM_URL}/channels/messaging/general"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -146,7 +139,8 @@ def test_split_point_prefers_natural_breaks():
     assert split_point("words and more words here", 20) == len("words and more ")
 
 
-def test_retried_job_finds_its_finished_reply(api):
+def reply_exists(api, text: str, generating: bool) -> None:
+    """An earlier attempt already posted gpt-m1: Stream refuses the id (code 4)."""
     api.replace(
         responses.POST,
         f"{CHANNEL}/message",
@@ -156,24 +150,18 @@ def test_retried_job_finds_its_finished_reply(api):
     api.add(
         responses.GET,
         f"{STREAM_URL}/messages/gpt-m1",
-        json={"message": {"id": "gpt-m1", "text": "done", "generating": False}},
+        json={"message": {"id": "gpt-m1", "text": text, "generating": generating}},
     )
+
+
+def test_retried_job_finds_its_finished_reply(api):
+    reply_exists(api, "done", generating=False)
     assert not make_writer().begin()
     assert events(api) == []
 
 
 def test_retried_job_takes_over_an_unfinished_reply(api):
-    api.replace(
-        responses.POST,
-        f"{CHANNEL}/message",
-        json={"code": 4, "message": "a message with ID gpt-m1 already exists"},
-        status=400,
-    )
-    api.add(
-        responses.GET,
-        f"{STREAM_URL}/messages/gpt-m1",
-        json={"message": {"id": "gpt-m1", "text": "half", "generating": True}},
-    )
+    reply_exists(api, "half", generating=True)
     writer = make_writer()
     assert writer.begin()
     writer.add("complete answer")

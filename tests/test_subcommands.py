@@ -13,7 +13,7 @@ from gptbot.services import build_services
 from gptbot.subcommands import SUMMARIZE_DEFAULT, SUMMARIZE_MAX, Subcommand, parse
 from gptbot.web import create_app
 from tests.support.common import STREAM_URL, command_payload, encode, make_config, signed_headers
-from tests.support.fakes import FakeProvider, dialogue, final_texts, mock_stream, with_settings
+from tests.support.fakes import FakeProvider, dialogue, final_texts, mock_stream
 
 QUERY = f"{STREAM_URL}/channels/messaging/general/query"
 
@@ -53,7 +53,7 @@ def http():
 @pytest.fixture
 def bot(tmp_path, http):
     provider = FakeProvider()
-    config = with_settings(make_config(tmp_path), admins=("bob",))
+    config = make_config(tmp_path, admins=("bob",))
     services = build_services(config, provider=provider)
     yield create_app(config, services).test_client(), services, provider
     services.close()

@@ -1,5 +1,5 @@
 """Fakes for the memory, prompt, subcommand and stop tests: a scripted provider, a clock,
-Stream's REST API under `responses`, and settings that config.py may not have yet."""
+Stream's REST API under `responses`, and the final texts it received."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import fields, replace
 from typing import Any
 
 import pytest
 import responses
 
-from gptbot.config import Config
 from gptbot.events import Finish, StreamEvent, TextDelta
 from gptbot.providers import ChatRequest
 from gptbot.summarize import FOLD_PROMPT
@@ -88,17 +86,6 @@ def is_fold(request: ChatRequest) -> bool:
 def dialogue(request: ChatRequest) -> list[tuple[str, str]]:
     """The non-system messages as (role, content) pairs."""
     return [(m.role, m.content.strip()) for m in request.messages if m.role != "system"]
-
-
-def with_settings(config: Config, **settings: Any) -> Config:
-    """Config with settings; ones config.py does not have yet are attached the same way
-    `getattr(config, name, default)` reads them."""
-    known = {f.name for f in fields(config)}
-    config = replace(config, **{k: v for k, v in settings.items() if k in known})
-    for name, value in settings.items():
-        if name not in known:
-            object.__setattr__(config, name, value)
-    return config
 
 
 def mock_stream(mock: responses.RequestsMock) -> responses.RequestsMock:
