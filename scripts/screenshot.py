@@ -2,8 +2,9 @@
 """Take the README's screenshot of the playground: a short conversation, a finished answer
 and a second answer streaming into a thread, in a real headless Chromium.
 
-Runs the whole loop in-process (emulator + playground, the bot, a scripted loopback LLM),
-like tests/test_browser.py. Needs Debian's chromium + chromium-driver and `selenium`.
+Runs the whole loop in-process (emulator + playground, the bot, a scripted loopback LLM)
+with tests/support/loop.py, like tests/test_browser.py. Needs Debian's chromium +
+chromium-driver and `selenium`.
 
     python scripts/screenshot.py                      # writes docs/playground.png
     python scripts/screenshot.py --theme dark --out artifacts/playground-dark.png
@@ -15,38 +16,18 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the scripted LLM lives in tests/support
+sys.path.insert(0, str(ROOT))  # the loop, the browser and the scripted LLM live in tests/support
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from gptbot.emulator import EmulatorState, send_user_message  # noqa: E402
+from tests.support.browser import bot_text, chromium, composer, js, open_playground  # noqa: E402
+from tests.support.common import sse_chat_stream  # noqa: E402
+from tests.support.loop import Loop, chunks, wait_for, whole_loop  # noqa: E402
+from tests.support.servers import FakeLLM  # noqa: E402
 
-from gptbot.answer import LEASE_S  # noqa: E402
-from gptbot.emulator import EmulatorState, send_user_message, start_server  # noqa: E402
-from gptbot.emulator.playground import create_dev_app  # noqa: E402
-from gptbot.jobs import EmbeddedWorker  # noqa: E402
-from gptbot.registration import register  # noqa: E402
-from gptbot.services import build_services  # noqa: E402
-from gptbot.web import create_app  # noqa: E402
-from tests.support.common import API_KEY, API_SECRET, make_config, sse_chat_stream  # noqa: E402
-from tests.support.servers import FakeLLM, serve_llm  # noqa: E402
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 ALICE = {"id": "alice", "name": "Alice Chen"}
 BOB = {"id": "bob", "name": "Bob Martin"}
 ME = '{"id": "sam", "name": "Sam Lee"}'
@@ -75,129 +56,67 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "playground.png")
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     args = parser.parse_args()
+    llm = FakeLLM(piece_sizes=(60, 140), delay=0.01, first_delay=0.4)
     with tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "profile"
-        with running_loop(Path(tmp)) as (url, state, llm), chromium(profile) as driver:
-            stage_scene(driver, url, state, llm, args.theme)
+        with whole_loop(Path(tmp), llm) as loop, chromium(profile, 1440, 900) as driver:
+            try:
+                stage_scene(driver, loop, args.theme)
+            except AssertionError as timeout:
+                raise SystemExit(f"the scene did not come together in time: {timeout}") from None
             args.out.parent.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(str(args.out))
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)")
 
 
-@contextmanager
-def running_loop(tmp: Path) -> Iterator[tuple[str, EmulatorState, FakeLLM]]:
-    state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
-    llm = FakeLLM(piece_sizes=(60, 140), delay=0.01, first_delay=0.4)
-    with start_server(create_dev_app(state)) as dev, serve_llm(llm) as llm_server:
-        config = make_config(
-            tmp,
-            stream_chat_url=dev.url,
-            update_interval=0.05,
-            openai_base_url=llm_server.url + "/v1",
-        )
-        services = build_services(config)
-        with start_server(create_app(config, services)) as bot:
-            register(services.stream, config, bot.url)
-            worker = EmbeddedWorker(services.jobs, services.store, 2, LEASE_S)
-            worker.start()
-            try:
-                yield dev.url, state, llm
-            finally:
-                worker.stop()
-                services.close()
-
-
-@contextmanager
-def chromium(profile: Path) -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    metrics = {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False}
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def stage_scene(driver: Any, url: str, state: EmulatorState, llm: FakeLLM, theme: str) -> None:
-    say = send_user_message
-    root = say(
-        state, "messaging", "general", ALICE, "Morning! Has anyone tried the new billing page yet?"
-    )
-    say(
-        state,
-        "messaging",
-        "general",
-        BOB,
-        "Yes, it looks great. Where do I change the billing address though?",
-    )
-    driver.get(url + "/")
-    driver.execute_script(
+def stage_scene(driver: Any, loop: Loop, theme: str) -> None:
+    root = say(loop.state, ALICE, "Morning! Has anyone tried the new billing page yet?")
+    say(loop.state, BOB, "Yes, it looks great. Where do I change the billing address though?")
+    driver.get(loop.url + "/")  # localStorage needs the page's origin before the real load
+    js(
+        driver,
         f"localStorage.setItem('gptbot.user', '{ME}');"
-        f"localStorage.setItem('gptbot.theme', '{theme}')"
+        f"localStorage.setItem('gptbot.theme', '{theme}')",
     )
-    driver.get(url + "/")
-    wait_for(
-        lambda: (
-            script(driver, "return document.getElementById('connection').dataset.state") == "live"
-        )
-    )
-    llm.body = sse_chat_stream(chunks(BILLING_ANSWER))
-    type_into(driver, "#channel-composer textarea", "/gpt How do I change my billing address?\n")
+    open_playground(driver, loop.url)
+    answer_in_channel(driver, loop)
+    say(loop.state, BOB, "Does that work for team accounts too?", root["id"])
+    answer_in_thread(driver, loop, root["id"])
+
+
+def answer_in_channel(driver: Any, loop: Loop) -> None:
+    """Ask in the channel and wait for the finished answer, its AI indicator cleared."""
+    loop.llm.body = sse_chat_stream(chunks(BILLING_ANSWER, 6))
+    composer(driver).send_keys("/gpt How do I change my billing address?\n")
+    state = loop.state
     wait_for(lambda: not state.events or state.events[-1]["type"] == "ai_indicator.clear", 20)
-    wait_for(lambda: bot_texts(state) == [BILLING_ANSWER], 20)
-    say(state, "messaging", "general", BOB, "Does that work for team accounts too?", root["id"])
-    script(
+    wait_for(lambda: finished_answers(state) == [BILLING_ANSWER], 20)
+
+
+def answer_in_thread(driver: Any, loop: Loop, root_id: str) -> None:
+    """Ask in the thread under `root_id` and return while its answer is still streaming."""
+    js(
         driver,
         "document.querySelector(arguments[0]).click()",
-        f'[data-id="{root["id"]}"] .reply-button',
+        f'[data-id="{root_id}"] .reply-button',
     )
-    llm.body, llm.delay = sse_chat_stream(chunks(THREAD_ANSWER)), 0.06
-    type_into(driver, "#thread-composer textarea", "/gpt Summarise this thread\n")
+    loop.llm.body, loop.llm.delay = sse_chat_stream(chunks(THREAD_ANSWER, 6)), 0.06
+    composer(driver, "thread-composer").send_keys("/gpt Summarise this thread\n")
     # Catch the second answer mid-stream, with the AI state and Stop button showing.
-    wait_for(lambda: len(thread_text(driver)) > len(THREAD_ANSWER) * 0.6, 30)
+    wait_for(lambda: len(bot_text(driver, "#thread-messages")) > len(THREAD_ANSWER) * 0.6, 30)
     time.sleep(0.1)
 
 
-def chunks(text: str, size: int = 6) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
+def say(state: EmulatorState, user: dict[str, str], text: str, parent_id: str | None = None) -> Any:
+    return send_user_message(state, "messaging", "general", user, text, parent_id)
 
 
-def type_into(driver: Any, selector: str, text: str) -> None:
-    driver.find_element("css selector", selector).send_keys(text)
-
-
-def script(driver: Any, source: str, *args: Any) -> Any:
-    return driver.execute_script(source, *args)
-
-
-def bot_texts(state: EmulatorState) -> list[str]:
+def finished_answers(state: EmulatorState) -> list[str]:
     return [
         m["text"]
         for m in list(state.messages.values())
         if m.get("ai_generated") and not m.get("generating")
     ]
-
-
-def thread_text(driver: Any) -> str:
-    found = script(
-        driver,
-        "const n = document.querySelectorAll("
-        "'#thread-messages .message.bot .message-text');"
-        "return n.length ? n[n.length - 1].innerText : ''",
-    )
-    return str(found or "")
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit("the scene did not come together in time")
-        time.sleep(0.02)
 
 
 if __name__ == "__main__":

@@ -1,48 +1,34 @@
 """The playground in a real headless Chromium: type `/gpt hello`, watch the answer grow.
 
-The whole loop runs in-process as in test_e2e.py: the emulator + playground on one loopback
-port, the bot (`create_app` + `EmbeddedWorker`, registered like `gptbot serve` does) and a
-loopback LLM that streams slowly enough for the growth to be visible in the DOM.
+The whole loop runs in-process (tests/support/loop.py): the emulator + playground on one
+loopback port, the bot (`create_app` + `EmbeddedWorker`, registered like `gptbot serve` does)
+and a loopback LLM that streams slowly enough for the growth to be visible in the DOM.
 Needs Debian's `chromium` and `chromium-driver` packages and the `selenium` Python package.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gptbot.answer import LEASE_S
-from gptbot.emulator import EmulatorState, start_server
-from gptbot.emulator.playground import create_dev_app
-from gptbot.jobs import EmbeddedWorker
-from gptbot.registration import register
-from gptbot.services import build_services
-from gptbot.web import create_app
-from tests.support.common import API_KEY, API_SECRET, make_config, sse_chat_stream
-from tests.support.servers import FakeLLM, serve_llm
+from tests.support.browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    bot_text,
+    chromium,
+    composer,
+    js,
+    open_playground,
+)
+from tests.support.common import sse_chat_stream
+from tests.support.loop import Loop, chunks, wait_for, whole_loop
+from tests.support.servers import FakeLLM
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,800",
-    "--force-device-scale-factor=1",
-]
 ANSWER = (
     "Hello! I'm **gptbot**, answering from your own machine through the local Stream "
     "emulator. Ask me anything with `/gpt` followed by a question, for example *how do I "
@@ -63,94 +49,23 @@ if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
         allow_module_level=True,
     )
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs `pip install selenium`")
+pytest.importorskip("selenium.webdriver", reason="needs `pip install selenium`")
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Loop:
-    url: str
-    state: EmulatorState
-    llm: FakeLLM
 
 
 @pytest.fixture
 def loop(tmp_path: Path) -> Iterator[Loop]:
-    state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
-    pieces = [ANSWER[i : i + 6] for i in range(0, len(ANSWER), 6)]
-    llm = FakeLLM(sse_chat_stream(pieces), piece_sizes=(60, 140), delay=0.02, first_delay=0.6)
-    with start_server(create_dev_app(state)) as dev, serve_llm(llm) as llm_server:
-        config = make_config(
-            tmp_path,
-            stream_chat_url=dev.url,
-            openai_base_url=llm_server.url + "/v1",
-            update_interval=0.05,
-        )
-        services = build_services(config)
-        with start_server(create_app(config, services)) as bot:
-            register(services.stream, config, bot.url)
-            worker = EmbeddedWorker(services.jobs, services.store, 2, LEASE_S)
-            worker.start()
-            try:
-                yield Loop(dev.url, state, llm)
-            finally:
-                worker.stop()
-                services.close()
+    llm = FakeLLM(
+        sse_chat_stream(chunks(ANSWER, 6)), piece_sizes=(60, 140), delay=0.02, first_delay=0.6
+    )
+    with whole_loop(tmp_path, llm) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver path keeps Selenium Manager from looking for a download.
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    # A fixed viewport: --window-size includes the (invisible) browser frame.
-    metrics = {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def js(driver: Any, script: str, *args: Any) -> Any:
-    return driver.execute_script(script, *args)
-
-
-def open_playground(driver: Any, url: str) -> None:
-    driver.get_log("browser")  # drop what earlier tests' pages logged (e.g. their reconnects)
-    driver.get(url + "/")
-    live = "return document.getElementById('connection').dataset.state === 'live'"
-    wait_for(lambda: js(driver, live), what="the live event stream")
-
-
-def composer(driver: Any, pane: str = "channel-composer") -> Any:
-    return driver.find_element("css selector", f"#{pane} textarea")
-
-
-def bot_text(driver: Any, scope: str = "#channel-messages") -> str:
-    # Read in one script: the page rebuilds a message's node whenever its text grows.
-    script = (
-        "const found = document.querySelectorAll(arguments[0]); "
-        "return found.length ? found[found.length - 1].innerText.trim() : ''"
-    )
-    return js(driver, script, f"{scope} .message.bot .message-text") or ""
 
 
 def ai_state(driver: Any, pane: str = "channel-composer") -> str:

@@ -10,27 +10,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import request
+from flask import Flask, Response, request
 
-from gptbot.answer import LEASE_S
-from gptbot.emulator import EmulatorState, create_emulator_app, send_user_message, start_server
-from gptbot.jobs import EmbeddedWorker
-from gptbot.registration import register
-from gptbot.services import Services, build_services
-from gptbot.web import create_app
-from tests.support.common import API_KEY, API_SECRET, make_config, sse_chat_stream
-from tests.support.servers import FakeLLM, serve_llm
+from gptbot.emulator import EmulatorState, create_emulator_app, send_user_message
+from gptbot.services import Services
+from tests.support.common import sse_chat_stream
+from tests.support.loop import chunks, wait_for, whole_loop
+from tests.support.servers import FakeLLM
 
-ANSWER = ("To change your billing address, open **Settings → Billing**, choose *Edit address*, "
-          "and save. Ünïcödé survives the trip ✓. ") * 3
-WORDS = [ANSWER[i:i + 7] for i in range(0, len(ANSWER), 7)]
-
-
-def wait_until(condition: Any, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+ANSWER = (
+    "To change your billing address, open **Settings → Billing**, choose *Edit address*, "
+    "and save. Ünïcödé survives the trip ✓. "
+) * 3
+WORDS = chunks(ANSWER, 7)
 
 
 @dataclass
@@ -41,8 +33,9 @@ class World:
     acks: list[float]
 
     def ask(self, text: str, **kw: Any) -> dict:
-        return send_user_message(self.state, "messaging", "general",
-                                 {"id": "alice", "name": "Alice"}, text, **kw)
+        return send_user_message(
+            self.state, "messaging", "general", {"id": "alice", "name": "Alice"}, text, **kw
+        )
 
     def bot_messages(self) -> list[dict]:
         return [m for m in self.state.messages.values() if m["user"]["id"] == "gpt-bot"]
@@ -59,26 +52,19 @@ class World:
 
 @pytest.fixture
 def world(tmp_path) -> Iterator[World]:
-    state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
     llm = FakeLLM(sse_chat_stream(WORDS), piece_sizes=(1, 16), delay=0.002, first_delay=0.3)
-    with start_server(create_emulator_app(state)) as stream, serve_llm(llm) as llm_server:
-        config = make_config(tmp_path, stream_chat_url=stream.url,
-                             openai_base_url=llm_server.url + "/v1", update_interval=0.05)
-        services = build_services(config)
-        app = create_app(config, services)
-        acks: list[float] = []
-        app.after_request(lambda response: (
-            acks.append(time.monotonic()) if request.path.startswith("/webhooks") else None,
-            response)[1])
-        with start_server(app) as bot:
-            register(services.stream, config, bot.url)
-            worker = EmbeddedWorker(services.jobs, services.store, 2, LEASE_S)
-            worker.start()
-            try:
-                yield World(state, llm, services, acks)
-            finally:
-                worker.stop()
-                services.close()
+    acks: list[float] = []
+
+    def record_acks(app: Flask) -> None:
+        # When each webhook answer left the bot, to check it went out before the LLM call.
+        @app.after_request
+        def ack(response: Response) -> Response:
+            if request.path.startswith("/webhooks"):
+                acks.append(time.monotonic())
+            return response
+
+    with whole_loop(tmp_path, llm, create_emulator_app, record_acks) as loop:
+        yield World(loop.state, llm, loop.services, acks)
 
 
 def test_question_to_streamed_answer(world):
@@ -97,9 +83,12 @@ def test_question_to_streamed_answer(world):
     # One placeholder + one final text; everything in between was broadcast-only.
     assert world.state.persisted_writes == 2
     assert world.state.requests["EphemeralMessageUpdate"] >= 2
-    wait_until(lambda: world.state.events[-1]["type"] == "ai_indicator.clear")
-    states = [e.get("ai_state") or e["type"] for e in world.state.events
-              if e["type"].startswith("ai_indicator")]
+    wait_for(lambda: world.state.events[-1]["type"] == "ai_indicator.clear", 5)
+    states = [
+        e.get("ai_state") or e["type"]
+        for e in world.state.events
+        if e["type"].startswith("ai_indicator")
+    ]
     assert states == ["AI_STATE_THINKING", "AI_STATE_GENERATING", "ai_indicator.clear"]
 
 

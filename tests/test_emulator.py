@@ -25,15 +25,15 @@ from gptbot.emulator import (
     send_user_message,
     start_server,
 )
+from tests.support.common import API_KEY, API_SECRET
+from tests.support.loop import emulator_state
 
-KEY = "test-key"
-SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 BOT = "gpt-bot"
 
 
 @pytest.fixture
 def state() -> EmulatorState:
-    return EmulatorState(api_key=KEY, api_secret=SECRET)
+    return emulator_state()
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def server(state: EmulatorState) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def client(server: RunningServer) -> StreamChat:
-    return StreamChat(KEY, SECRET, base_url=server.url)
+    return StreamChat(API_KEY, API_SECRET, base_url=server.url)
 
 
 def api_error(call: Any, *args: Any, **kwargs: Any) -> StreamAPIException:
@@ -62,13 +62,13 @@ def bot_message(client: StreamChat, text: str = "hi", **fields: Any) -> dict[str
 
 
 def test_wrong_secret_or_key_is_rejected_like_stream(server: RunningServer) -> None:
-    wrong_secret = api_error(StreamChat(KEY, "w" * 40, base_url=server.url).get_app_settings)
+    wrong_secret = api_error(StreamChat(API_KEY, "w" * 40, base_url=server.url).get_app_settings)
     assert (wrong_secret.status_code, wrong_secret.error_code) == (401, 43)
-    wrong_key = api_error(StreamChat("nope", SECRET, base_url=server.url).get_app_settings)
+    wrong_key = api_error(StreamChat("nope", API_SECRET, base_url=server.url).get_app_settings)
     assert (wrong_key.status_code, wrong_key.error_code) == (401, 2)
-    user_token = jwt.encode({"user_id": "alice"}, SECRET, algorithm="HS256")
+    user_token = jwt.encode({"user_id": "alice"}, API_SECRET, algorithm="HS256")
     response = requests.get(
-        f"{server.url}/app", params={"api_key": KEY}, headers={"Authorization": user_token}
+        f"{server.url}/app", params={"api_key": API_KEY}, headers={"Authorization": user_token}
     )
     assert response.status_code == 401
     assert set(response.json()) >= {"code", "message", "StatusCode", "duration", "more_info"}
@@ -267,7 +267,7 @@ class Handler:
         raw = request.get_data()
         gzipped = request.headers.get("Content-Encoding") == "gzip"
         body = gzip.decompress(raw) if gzipped else raw
-        expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        expected = hmac.new(API_SECRET.encode(), body, hashlib.sha256).hexdigest()
         payload = json.loads(body)
         self.calls.append(
             {
@@ -309,7 +309,7 @@ def test_command_handler_rewrites_the_message(
     assert call["signed"] and not call["stored_yet"]
     assert call["name"] == "gpt"
     headers, payload = call["headers"], call["payload"]
-    assert (headers["X-Api-Key"], headers["X-Webhook-Attempt"]) == (KEY, "1")
+    assert (headers["X-Api-Key"], headers["X-Webhook-Attempt"]) == (API_KEY, "1")
     assert headers["Content-Type"] == "application/json" and headers["X-Webhook-Id"]
     sent = payload["message"]
     assert (sent["command"], sent["args"], sent["text"]) == ("gpt", "hello", "/gpt hello")

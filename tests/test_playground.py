@@ -14,15 +14,15 @@ from stream_chat import StreamChat
 
 from gptbot.emulator import EmulatorState, RunningServer, start_server
 from gptbot.emulator.playground import create_dev_app, slug, visible
+from tests.support.common import API_KEY, API_SECRET
+from tests.support.loop import emulator_state
 
-KEY = "test-key"
-SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 API = "/playground/api"
 
 
 @pytest.fixture
 def state() -> EmulatorState:
-    return EmulatorState(api_key=KEY, api_secret=SECRET)
+    return emulator_state()
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_page_and_static_files_are_served(client: FlaskClient) -> None:
 def test_stream_rest_api_still_needs_stream_auth(state: EmulatorState, client: FlaskClient) -> None:
     assert client.get("/app").status_code == 401  # no api_key, no JWT: refused like Stream
     with start_server(create_dev_app(state)) as server:
-        sdk = StreamChat(KEY, SECRET, base_url=server.url)
+        sdk = StreamChat(API_KEY, API_SECRET, base_url=server.url)
         assert sdk.get_app_settings()["app"]["name"] == "gptbot-emulator"
         assert requests.get(server.url + "/", timeout=5).status_code == 200
 

@@ -76,6 +76,7 @@ class FaultInjector:
         retry_after: float | None = None,
         message: str | None = None,
     ) -> None:
+        """Make the next `times` requests matching method ("*" = any) and path fail."""
         code = STATUS_CODES.get(status, 4) if code is None else code
         text = message or f"injected fault: HTTP {status}"
         fault = Fault(

@@ -45,6 +45,7 @@ class EmulatorState(Catalog):
         self.requests: Counter[str] = Counter()
         self.writes: Counter[str] = Counter()
         self.faults = FaultInjector()
+        self.inject_fault = self.faults.add  # the tests' short way to provoke an error
         self.feed = ChangeFeed()
         self.channels: dict[str, Json] = {}
         self.messages: dict[str, Json] = {}
@@ -79,19 +80,6 @@ class EmulatorState(Catalog):
     def count_request(self, op: str) -> None:
         with self._lock:
             self.requests[op] += 1
-
-    def inject_fault(
-        self,
-        method: str,
-        path_regex: str,
-        status: int,
-        code: int | None = None,
-        times: int = 1,
-        retry_after: float | None = None,
-        message: str | None = None,
-    ) -> None:
-        """Make the next `times` requests matching method ("*" = any) and path fail."""
-        self.faults.add(method, path_regex, status, code, times, retry_after, message)
 
     # -- channels ----------------------------------------------------------------------
 
