@@ -123,7 +123,7 @@ def _call_handler(state: EmulatorState, preview: Json, author: Json, opts: _Deli
     webhook_id = str(uuid.uuid4())
     results = []
     for attempt in range(1, opts.deliveries + 1):
-        headers = _headers(state, raw, webhook_id, attempt, opts.compress)
+        headers = signed_headers(state, raw, webhook_id, attempt, opts.compress)
         started = time.perf_counter()
         result = _post(opts, url, body, headers)
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -139,7 +139,7 @@ def _handler_url(state: EmulatorState, command: str) -> str:
     return template.replace("{type}", command)
 
 
-def _headers(
+def signed_headers(
     state: EmulatorState, raw: bytes, webhook_id: str, attempt: int, compressed: bool
 ) -> dict[str, str]:
     # The signature covers the uncompressed JSON, as Stream signs before gzipping.

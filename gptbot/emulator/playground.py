@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, sen
 
 from gptbot.emulator.commands import send_user_message
 from gptbot.emulator.errors import ApiError
+from gptbot.emulator.event_hooks import deliver_event
 from gptbot.emulator.feed import Change
 from gptbot.emulator.rest import create_emulator_app
 from gptbot.emulator.state import EmulatorState
@@ -164,7 +165,9 @@ def stop(state: EmulatorState) -> tuple[Json, int]:
     event: Json = {"type": "ai_indicator.stop", "user": {"id": user["id"]}}
     if body.get("message_id"):
         event["message_id"] = str(body["message_id"])
-    return {"event": state.send_event(ctype, channel_id, event)}, 201
+    sent = state.send_event(ctype, channel_id, event)
+    deliver_event(state, sent)
+    return {"event": sent}, 201
 
 
 def events(state: EmulatorState) -> Response:

@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gptbot.emulator.errors import ApiError
+from gptbot.emulator.event_hooks import deliver_event
 from gptbot.emulator.state import EmulatorState
 
 Json = dict[str, Any]
@@ -234,7 +235,9 @@ def get_replies(state: EmulatorState, parent_id: str) -> Json:
 
 
 def send_event(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
-    return {"event": state.send_event(ctype, channel_id, _object(_body(), "event"))}, 201
+    event = state.send_event(ctype, channel_id, _object(_body(), "event"))
+    deliver_event(state, event)
+    return {"event": event}, 201
 
 
 def query_channel(state: EmulatorState, ctype: str, channel_id: str) -> Json:
