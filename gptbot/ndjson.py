@@ -9,37 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from gptbot.lines import LineSplitter
+
 
 class NDJSONDecoder:
     """Turns byte chunks into complete text lines; one instance per response body."""
 
-    __slots__ = ("_pending",)
+    __slots__ = ("_splitter",)
 
     def __init__(self) -> None:
-        self._pending: list[bytes] = []  # pieces of the unfinished last line
+        self._splitter = LineSplitter()
 
     def feed(self, chunk: bytes) -> list[str]:
         """Consume one read; return the lines it completed (often none)."""
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            if chunk:
-                self._pending.append(chunk)
-            return []
-        head = chunk[:end]
-        if self._pending:
-            # Join once per finished line, so a long line over many reads stays linear.
-            self._pending.append(head)
-            head = b"".join(self._pending)
-            self._pending.clear()
-        if end + 1 < len(chunk):
-            self._pending.append(chunk[end + 1 :])
-        return _lines(head)
+        head = self._splitter.feed(chunk)
+        return [] if head is None else _lines(head)
 
     def close(self) -> list[str]:
         """End of stream: the last line, if it was not terminated."""
-        raw = b"".join(self._pending)
-        self._pending.clear()
-        return _lines(raw)
+        return _lines(self._splitter.flush())
 
 
 def _lines(raw: bytes) -> list[str]:

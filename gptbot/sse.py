@@ -9,13 +9,16 @@ network delivers, get back the complete events. Deliberate differences from the 
 
 Speed matters when replaying large transcripts and for CPU per concurrent stream, so the
 hot path works on whole reads (one `split`/`decode` per read) and never re-copies an
-unfinished line more than once, which keeps buffering linear in the input size.
+unfinished line more than once (see `gptbot.lines`), which keeps buffering linear in the
+input size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from gptbot.lines import LineSplitter
 
 _BOM = "\ufeff"
 
@@ -31,10 +34,10 @@ class SSEEvent:
 class SSEDecoder:
     """Turns byte chunks into `SSEEvent`s; one instance per response body."""
 
-    __slots__ = ("_data", "_event", "_first", "_id", "_pending", "_retry", "_skip_lf")
+    __slots__ = ("_data", "_event", "_first", "_id", "_retry", "_skip_lf", "_splitter")
 
     def __init__(self) -> None:
-        self._pending: list[bytes] = []  # pieces of the unfinished last line
+        self._splitter = LineSplitter()
         self._skip_lf = False  # previous read ended in CR: a leading LF belongs to it
         self._first = True  # the next decoded text starts the stream (BOM check)
         self._data: list[str] = []  # data lines of the event being built
@@ -46,29 +49,17 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Consume one read; return the events it completed (often none)."""
-        chunk = self._normalize(chunk)
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            if chunk:
-                self._pending.append(chunk)
+        head = self._splitter.feed(self._normalize(chunk))
+        if head is None:
             return []
-        head = chunk[:end]
-        if self._pending:
-            # Join once per finished line, so a long line over many reads stays linear.
-            self._pending.append(head)
-            head = b"".join(self._pending)
-            self._pending.clear()
-        if end + 1 < len(chunk):
-            self._pending.append(chunk[end + 1 :])
         return self._lines(self._decode(head).split("\n"))
 
     def close(self) -> list[SSEEvent]:
         """End of stream: flush the unterminated last line and a pending event."""
         out: list[SSEEvent] = []
-        if self._pending:
-            raw = b"".join(self._pending)
-            self._pending.clear()
-            out = self._lines([self._decode(raw)])
+        rest = self._splitter.flush()
+        if rest:
+            out = self._lines([self._decode(rest)])
         if self._data:
             out.append(self._dispatch())
         self._reset_event()

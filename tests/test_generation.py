@@ -180,10 +180,16 @@ def test_a_call_cut_off_by_the_length_limit_is_not_run() -> None:
 
 
 def test_status_notes_reach_the_indicator() -> None:
-    provider = TurnByTurn([[Status("Waiting for the local model: 1 answer ahead of yours"),
-                            TextDelta("Hi"), Finish("stop")]])
+    provider = TurnByTurn(
+        [
+            [
+                Status("Waiting for the local model: 1 answer ahead of yours"),
+                TextDelta("Hi"),
+                Finish("stop"),
+            ]
+        ]
+    )
     sink = RecordingSink()
     assert generate(provider, REQUEST, sink).text == "Hi"
     assert sink.states == ["AI_STATE_THINKING"]
     assert sink.messages == ["Waiting for the local model: 1 answer ahead of yours"]
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gptbot.ndjson import NDJSONDecoder, decode_ndjson
-from tests.support.provider_streams import capture_params, line_end_variants, load_capture
+from tests.support.wire_cases import Capture, capture_fixture, for_every_split, line_end_variants
 
 
 def lines(*chunks: bytes) -> list[str]:
@@ -38,15 +38,15 @@ def test_feed_returns_only_completed_lines() -> None:
     assert decoder.close() == []
 
 
-@pytest.fixture(params=capture_params("ollama"), ids=lambda p: p.name if p else "none")
-def capture(request: pytest.FixtureRequest) -> bytes:
-    return load_capture(request.param)[0]
+capture = capture_fixture("ollama")
 
 
 @pytest.mark.parametrize("line_end", ["LF", "CRLF"])
-def test_every_split_point_gives_the_same_lines(capture: bytes, line_end: str) -> None:
-    body = line_end_variants(capture)[line_end]
-    whole = lines(body)
-    assert whole == [line for line in capture.decode().split("\n") if line]
-    for at in range(1, len(body)):
-        assert lines(body[:at], body[at:]) == whole, f"split at byte {at}"
+def test_every_split_point_gives_the_same_lines(capture: Capture, line_end: str) -> None:
+    recorded, _ = capture
+    expected = [line for line in recorded.decode().split("\n") if line]
+
+    def check(reads: list[bytes]) -> None:
+        assert lines(*reads) == expected
+
+    for_every_split(line_end_variants(recorded)[line_end], check)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from gptbot.events import (
     Finish,
     RefusalDelta,
     StreamError,
+    StreamEvent,
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
@@ -20,11 +20,8 @@ from gptbot.events import (
 )
 from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
 from gptbot.providers.openai_wire import is_done, map_chat_chunk, request_body
-from gptbot.sse import SSEDecoder, SSEEvent
-
-STREAMS = Path(__file__).resolve().parents[2] / "shared" / "streams"
-NO_STREAMS = f"captured transcripts not found at {STREAMS} (shared test data is not in the repo)"
-CHAT_PROVIDERS = ("openai-chat", "azure-openai-chat")
+from gptbot.sse import SSEEvent
+from tests.support.wire_cases import Capture, WireFormat, capture_file, capture_fixture, sse_events
 
 
 def chunk(delta: dict[str, Any] | None = None, **extra: Any) -> str:
@@ -254,96 +251,27 @@ def test_accumulator_empty() -> None:
 # --- captured transcripts at every split point -----------------------------------------
 
 
-def _chat_captures() -> list[Path]:
-    if not STREAMS.is_dir():
-        return []
-    found = []
-    for path in sorted(STREAMS.glob("*.sse")):
-        provider = json.loads(path.with_suffix(".json").read_text())["provider"]
-        if provider in CHAT_PROVIDERS or provider.startswith("openai-compatible/"):
-            found.append(path)
-    return found
+def _map_event(event: SSEEvent) -> list[StreamEvent]:
+    return map_chat_chunk(event.data, event.event)  # the event name matters (llama.cpp errors)
 
 
-CAPTURES = _chat_captures()
+CHAT = WireFormat(
+    sse_events, _map_event, "expected_finish_reason", ("prompt_tokens", "completion_tokens")
+)
+capture = capture_fixture("openai-chat", "azure-openai-chat", "openai-compatible/")
 
 
-PARAMS: list[Path | None] = [*CAPTURES] or [None]  # one skipped case when absent
-
-
-@pytest.fixture(params=PARAMS, ids=lambda p: p.name if p else "none")
-def capture(request: pytest.FixtureRequest) -> tuple[bytes, dict[str, Any]]:
-    if request.param is None:
-        pytest.skip(NO_STREAMS)
-    path: Path = request.param
-    return path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
-
-
-def _accumulate(
-    events: list[SSEEvent], cache: dict[tuple[str, str], Any] | None = None
-) -> ChatAccumulator:
-    """Map and accumulate; `cache` memoizes map_chat_chunk, which is a pure function.
-
-    Every split point re-frames the whole body, so a framing bug yields a different data
-    string, misses the cache and is mapped for real; identical strings need not be
-    JSON-parsed 13,000 times (that alone would take most of the time budget).
-    """
-    acc = ChatAccumulator()
-    for event in events:
-        key = (event.data, event.event)
-        mapped = cache.get(key) if cache is not None else None
-        if mapped is None:
-            mapped = map_chat_chunk(event.data, event.event)
-            if cache is not None:
-                cache[key] = mapped
-        acc.add_all(mapped)
-    return acc
-
-
-def _check(acc: ChatAccumulator, expected: dict[str, Any]) -> None:
-    assert acc.text == expected["expected_text"]
-    assert acc.refusal == expected.get("expected_refusal", "")
-    assert acc.finish_reason == expected["expected_finish_reason"]
-    calls = [(c["id"], c["name"], c["arguments"]) for c in expected.get("expected_tool_calls", [])]
-    assert [(c.id, c.name, c.arguments) for c in acc.tool_calls] == calls
-    assert acc.error is None
-    if "expected_usage" in expected:
-        assert acc.usage is not None
-        usage = expected["expected_usage"]
-        assert {key: acc.usage.raw.get(key) for key in usage} == usage
-        assert (acc.usage.input_tokens, acc.usage.output_tokens) == (
-            usage["prompt_tokens"],
-            usage["completion_tokens"],
-        )
-
-
-def test_capture_whole(capture: tuple[bytes, dict[str, Any]]) -> None:
+def test_capture_whole(capture: Capture) -> None:
     body, expected = capture
-    decoder = SSEDecoder()
-    _check(_accumulate(decoder.feed(body) + decoder.close()), expected)
+    CHAT.check(CHAT.answer([body]), expected)
 
 
 @pytest.mark.parametrize("line_end", ["LF", "CRLF"])
-def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]], line_end: str) -> None:
-    body, expected = capture
-    body = body.replace(b"\r\n", b"\n")
-    if line_end == "CRLF":
-        body = body.replace(b"\n", b"\r\n")
-    cache: dict[tuple[str, str], Any] = {}
-    for at in range(1, len(body)):
-        decoder = SSEDecoder()
-        events = decoder.feed(body[:at]) + decoder.feed(body[at:]) + decoder.close()
-        try:
-            _check(_accumulate(events, cache), expected)
-        except AssertionError as exc:
-            raise AssertionError(f"split at byte {at}: {exc}") from exc
+def test_capture_every_split_point(capture: Capture, line_end: str) -> None:
+    CHAT.check_every_split_point(capture, line_end)
 
 
 def test_n3_choices_keep_choice_zero_only() -> None:
-    path = STREAMS / "openai-chat-n3-choices.sse"
-    if not path.is_file():
-        pytest.skip(NO_STREAMS)
-    expected = json.loads(path.with_suffix(".json").read_text())["expected_choices"]
-    decoder = SSEDecoder()
-    acc = _accumulate(decoder.feed(path.read_bytes()) + decoder.close())
-    assert acc.text == expected["0"] != expected["1"]
+    body, expected = capture_file("openai-chat-n3-choices.sse")
+    choices = expected["expected_choices"]
+    assert CHAT.answer([body]).text == choices["0"] != choices["1"]

@@ -15,20 +15,20 @@ from gptbot.generation import generate
 from gptbot.providers import build_provider
 from gptbot.providers.anthropic_wire import map_event, request_body
 from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
-from gptbot.sse import SSEDecoder
 from tests.support.provider_streams import (
-    CachedMapper,
     RecordingSink,
     anthropic_stream,
-    capture_file,
-    capture_params,
     env_config,
-    line_end_variants,
-    load_capture,
     serve_quick,
-    split_everywhere,
 )
 from tests.support.servers import FakeLLM
+from tests.support.wire_cases import (
+    Capture,
+    WireFormat,
+    capture_file,
+    capture_fixture,
+    sse_payloads,
+)
 
 REQUEST = ChatRequest(
     "claude-test", (ChatMessage("system", "be brief"), ChatMessage("user", "hi")), max_tokens=300
@@ -161,43 +161,15 @@ def test_request_body_with_tools_and_results() -> None:
 # --- real transcripts ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=capture_params("anthropic"), ids=lambda p: p.name if p else "none")
-def capture(request: pytest.FixtureRequest) -> tuple[bytes, dict[str, Any]]:
-    return load_capture(request.param)
-
-
-def _check(acc: ChatAccumulator, expected: dict[str, Any]) -> None:
-    assert acc.text == expected["expected_text"]
-    assert acc.thinking == expected.get("expected_thinking", "")
-    assert acc.finish_reason == expected["expected_stop_reason"]
-    calls = [(c["id"], c["name"], c["arguments"]) for c in expected.get("expected_tool_calls", [])]
-    assert [(c.id, c.name, c.arguments) for c in acc.tool_calls] == calls
-    usage = expected["expected_usage"]
-    assert acc.usage is not None
-    assert (acc.usage.input_tokens, acc.usage.output_tokens) == (
-        usage["input_tokens"],
-        usage["output_tokens"],
-    )
-    assert acc.error is None
-
-
-def _payloads(chunks: list[bytes]) -> list[str]:
-    decoder = SSEDecoder()
-    events = [e for chunk in chunks for e in decoder.feed(chunk)] + decoder.close()
-    return [event.data for event in events]
+ANTHROPIC = WireFormat(
+    sse_payloads, map_event, "expected_stop_reason", ("input_tokens", "output_tokens")
+)
+capture = capture_fixture("anthropic")
 
 
 @pytest.mark.parametrize("line_end", ["LF", "CRLF"])
-def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]], line_end: str) -> None:
-    body, expected = capture
-    body = line_end_variants(body)[line_end]
-    mapper = CachedMapper(map_event)
-    _check(mapper.accumulate(_payloads([body])), expected)
-    for at, chunks in split_everywhere(body):
-        try:
-            _check(mapper.accumulate(_payloads(chunks)), expected)
-        except AssertionError as exc:
-            raise AssertionError(f"split at byte {at}: {exc}") from exc
+def test_capture_every_split_point(capture: Capture, line_end: str) -> None:
+    ANTHROPIC.check_every_split_point(capture, line_end)
 
 
 # --- the provider over HTTP -----------------------------------------------------------------

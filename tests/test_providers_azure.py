@@ -15,8 +15,9 @@ from gptbot.providers import build_provider
 from gptbot.providers.base import ChatMessage, ChatRequest
 from gptbot.providers.http import ContentFiltered
 from tests.support.common import sse_chat_stream
-from tests.support.provider_streams import RecordingSink, capture_file, env_config, serve_quick
+from tests.support.provider_streams import RecordingSink, env_config, serve_quick
 from tests.support.servers import FakeLLM
+from tests.support.wire_cases import capture_file
 
 REQUEST = ChatRequest("ignored", (ChatMessage("system", "be brief"), ChatMessage("user", "hi")))
 

@@ -15,7 +15,7 @@ import pytest
 from gptbot.accumulate import ChatAccumulator
 from gptbot.events import Finish, StreamError, TextDelta
 from gptbot.providers.chatgpt_legacy import ChatGPTWebDecoder
-from gptbot.sse import SSEDecoder
+from tests.support.wire_cases import for_every_split, sse_payloads
 
 
 def event_2022(parts: list[str], error: Any = None) -> str:
@@ -64,10 +64,10 @@ BODY_2023 = body(
 )
 
 
-def decode(*chunks: bytes) -> ChatAccumulator:
-    frames, mapper, acc = SSEDecoder(), ChatGPTWebDecoder(), ChatAccumulator()
-    for event in [e for chunk in chunks for e in frames.feed(chunk)] + frames.close():
-        acc.add_all(mapper.map(event.data))
+def decode(reads: list[bytes]) -> ChatAccumulator:
+    mapper, acc = ChatGPTWebDecoder(), ChatAccumulator()  # the mapper keeps state: no cache
+    for data in sse_payloads(reads):
+        acc.add_all(mapper.map(data))
     return acc
 
 
@@ -115,7 +115,8 @@ def test_unreadable_events_raise_value_error(data: str) -> None:
 def test_final_text_at_every_split_point(
     stream: bytes, text: str, finish: str | None, line_end: bytes
 ) -> None:
-    stream = stream.replace(b"\n", line_end)
-    for at in range(1, len(stream)):
-        acc = decode(stream[:at], stream[at:])
-        assert (acc.text, acc.finish_reason) == (text, finish), f"split at byte {at}"
+    def check(reads: list[bytes]) -> None:
+        acc = decode(reads)
+        assert (acc.text, acc.finish_reason) == (text, finish)
+
+    for_every_split(stream.replace(b"\n", line_end), check)

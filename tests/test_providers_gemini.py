@@ -10,26 +10,22 @@ from typing import Any
 import pytest
 import responses
 
-from gptbot.accumulate import ChatAccumulator, ToolCall
+from gptbot.accumulate import ToolCall
 from gptbot.errors import ConfigError, ProviderAuthError, ProviderError
 from gptbot.events import Finish, StreamError, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from gptbot.generation import generate
 from gptbot.providers import build_provider
 from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
 from gptbot.providers.gemini_wire import map_body, map_chunk, request_body
-from gptbot.sse import SSEDecoder
-from tests.support.provider_streams import (
-    CachedMapper,
-    RecordingSink,
-    capture_params,
-    env_config,
-    gemini_stream,
-    line_end_variants,
-    load_capture,
-    serve_quick,
-    split_everywhere,
-)
+from tests.support.provider_streams import RecordingSink, env_config, gemini_stream, serve_quick
 from tests.support.servers import FakeLLM
+from tests.support.wire_cases import (
+    CachedMapper,
+    Capture,
+    WireFormat,
+    capture_fixture,
+    sse_payloads,
+)
 
 REQUEST = ChatRequest(
     "gemini-test", (ChatMessage("system", "be brief"), ChatMessage("user", "hi")), max_tokens=200
@@ -142,42 +138,19 @@ def test_request_body_with_tools_and_results() -> None:
 # --- real transcripts ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=capture_params("gemini"), ids=lambda p: p.name if p else "none")
-def capture(request: pytest.FixtureRequest) -> tuple[bytes, dict[str, Any]]:
-    return load_capture(request.param)
-
-
-def _check(acc: ChatAccumulator, expected: dict[str, Any]) -> None:
-    assert acc.text == expected["expected_text"]
-    assert acc.thinking == expected.get("expected_thinking", "")
-    assert acc.finish_reason == expected["expected_finish_reason"]
-    calls = [(c["name"], c["arguments"]) for c in expected.get("expected_tool_calls", [])]
-    assert [(c.name, json.loads(c.arguments)) for c in acc.tool_calls] == calls
-    assert [c.index for c in acc.tool_calls] == list(range(len(calls)))
-    assert acc.usage is not None
-    assert {key: acc.usage.raw.get(key) for key in expected["expected_usage"]} == (
-        expected["expected_usage"]
-    )
-    assert acc.error is None
-
-
-def _payloads(chunks: list[bytes]) -> list[str]:
-    decoder = SSEDecoder()
-    events = [e for chunk in chunks for e in decoder.feed(chunk)] + decoder.close()
-    return [event.data for event in events]
+GEMINI = WireFormat(
+    sse_payloads,
+    map_chunk,
+    "expected_finish_reason",
+    ("promptTokenCount", "candidatesTokenCount"),
+    numbered=True,
+)
+capture = capture_fixture("gemini")
 
 
 @pytest.mark.parametrize("line_end", ["CRLF", "LF"])
-def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]], line_end: str) -> None:
-    body, expected = capture
-    body = line_end_variants(body)[line_end]
-    mapper = CachedMapper(map_chunk, numbered=True)
-    _check(mapper.accumulate(_payloads([body])), expected)
-    for at, chunks in split_everywhere(body):
-        try:
-            _check(mapper.accumulate(_payloads(chunks)), expected)
-        except AssertionError as exc:
-            raise AssertionError(f"split at byte {at}: {exc}") from exc
+def test_capture_every_split_point(capture: Capture, line_end: str) -> None:
+    GEMINI.check_every_split_point(capture, line_end)
 
 
 def test_calls_in_separate_chunks_stay_separate() -> None:

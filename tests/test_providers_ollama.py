@@ -9,26 +9,16 @@ from typing import Any
 
 import pytest
 
-from gptbot.accumulate import ChatAccumulator, ToolCall
+from gptbot.accumulate import ToolCall
 from gptbot.errors import ProviderError
 from gptbot.events import Finish, StreamError, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from gptbot.generation import generate
-from gptbot.ndjson import decode_ndjson
 from gptbot.providers import build_provider
 from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
 from gptbot.providers.ollama_wire import map_line, request_body
-from tests.support.provider_streams import (
-    CachedMapper,
-    RecordingSink,
-    capture_params,
-    env_config,
-    line_end_variants,
-    load_capture,
-    ollama_stream,
-    serve_quick,
-    split_everywhere,
-)
+from tests.support.provider_streams import RecordingSink, env_config, ollama_stream, serve_quick
 from tests.support.servers import FakeLLM
+from tests.support.wire_cases import Capture, WireFormat, capture_fixture, ndjson_lines
 
 REQUEST = ChatRequest(
     "llama-test", (ChatMessage("system", "be brief"), ChatMessage("user", "hi")), max_tokens=100
@@ -118,38 +108,19 @@ def test_request_body_with_tools_and_results() -> None:
 # --- real transcripts ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=capture_params("ollama"), ids=lambda p: p.name if p else "none")
-def capture(request: pytest.FixtureRequest) -> tuple[bytes, dict[str, Any]]:
-    return load_capture(request.param)
-
-
-def _check(acc: ChatAccumulator, expected: dict[str, Any]) -> None:
-    assert acc.text == expected["expected_text"]
-    assert acc.thinking == expected.get("expected_thinking", "")
-    assert acc.finish_reason == expected.get("expected_done_reason")
-    calls = [(c["name"], c["arguments"]) for c in expected.get("expected_tool_calls", [])]
-    assert [(c.name, json.loads(c.arguments)) for c in acc.tool_calls] == calls
-    assert [c.index for c in acc.tool_calls] == list(range(len(calls)))
-    if "expected_usage" in expected:
-        assert acc.usage is not None
-        assert {k: acc.usage.raw.get(k) for k in expected["expected_usage"]} == (
-            expected["expected_usage"]
-        )
-    error = expected.get("expected_error")
-    assert (acc.error.message if acc.error else None) == error
+OLLAMA = WireFormat(
+    ndjson_lines,
+    map_line,
+    "expected_done_reason",
+    ("prompt_eval_count", "eval_count"),
+    numbered=True,
+)
+capture = capture_fixture("ollama")
 
 
 @pytest.mark.parametrize("line_end", ["LF", "CRLF"])
-def test_capture_every_split_point(capture: tuple[bytes, dict[str, Any]], line_end: str) -> None:
-    body, expected = capture
-    body = line_end_variants(body)[line_end]
-    mapper = CachedMapper(map_line, numbered=True)
-    _check(mapper.accumulate(list(decode_ndjson([body]))), expected)
-    for at, chunks in split_everywhere(body):
-        try:
-            _check(mapper.accumulate(list(decode_ndjson(chunks))), expected)
-        except AssertionError as exc:
-            raise AssertionError(f"split at byte {at}: {exc}") from exc
+def test_capture_every_split_point(capture: Capture, line_end: str) -> None:
+    OLLAMA.check_every_split_point(capture, line_end)
 
 
 # --- the provider over HTTP -----------------------------------------------------------------

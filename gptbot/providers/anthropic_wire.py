@@ -7,7 +7,6 @@ thinking blocks ThinkingDelta, tool_use blocks ToolCallDelta keyed by the block 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gptbot.accumulate import ToolCall
@@ -18,16 +17,23 @@ from gptbot.events import (
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
-    Usage,
 )
 from gptbot.providers.base import ChatMessage, ChatRequest, arguments_object, system_text
+from gptbot.providers.wire_common import (
+    error_event,
+    load_object,
+    strict_int,
+    turns_without_system,
+    usage_event,
+)
 
 DEFAULT_MAX_TOKENS = 1024  # the API requires max_tokens
 
 
 def map_event(data: str) -> list[StreamEvent]:
     """Map one SSE data payload; raise ValueError if it is not a JSON object."""
-    event = _load(data)
+    # json.loads also copes with the whitespace padding seen in the wild.
+    event = load_object(data, "Anthropic event")
     kind = event.get("type")
     if kind == "content_block_start":
         return _block_start(event)
@@ -41,16 +47,6 @@ def map_event(data: str) -> list[StreamEvent]:
     if kind == "error":
         return [_error(event.get("error"))]
     return []  # ping, content_block_stop, message_stop and types added later
-
-
-def _load(data: str) -> dict[str, Any]:
-    try:
-        event = json.loads(data)  # also copes with the whitespace padding seen in the wild
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"Anthropic event is not valid JSON ({exc.msg} at {exc.pos})") from None
-    if not isinstance(event, dict):
-        raise ValueError(f"Anthropic event is a JSON {type(event).__name__}, not an object")
-    return event
 
 
 def _block_start(event: dict[str, Any]) -> list[StreamEvent]:
@@ -89,23 +85,15 @@ def _usage(usage: Any) -> list[StreamEvent]:
     # message_start has the input count, message_delta the final (cumulative) output count.
     if not isinstance(usage, dict):
         return []
-    return [Usage(_int(usage.get("input_tokens")), _int(usage.get("output_tokens")), usage)]
+    return [usage_event(usage, "input_tokens", "output_tokens")]
 
 
 def _error(error: Any) -> StreamError:
-    if not isinstance(error, dict):
-        return StreamError(str(error or "Anthropic reported an error"))
-    message = error.get("message") or "Anthropic reported an error"
-    code = error.get("type")
-    return StreamError(str(message), str(code) if code else None)
+    return error_event(error, "Anthropic reported an error", lambda e: e.get("type") or None)
 
 
 def _index(event: dict[str, Any]) -> int:
-    return _int(event.get("index")) or 0
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return strict_int(event.get("index")) or 0
 
 
 # --- request ----------------------------------------------------------------------------
@@ -132,17 +120,13 @@ def request_body(request: ChatRequest) -> dict[str, Any]:
 def messages_json(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
     """Conversation without system messages; the results of one round's tool calls must
     all sit in the single user message that follows the assistant's tool_use blocks."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role == "system":
-            continue
-        if message.role == "tool":
-            _append_tool_result(out, message)
-        elif message.tool_calls:
-            out.append({"role": "assistant", "content": _assistant_blocks(message)})
-        else:
-            out.append({"role": message.role, "content": message.content})
-    return out
+    return turns_without_system(messages, _message_json, _append_tool_result)
+
+
+def _message_json(message: ChatMessage) -> dict[str, Any]:
+    if message.tool_calls:
+        return {"role": "assistant", "content": _assistant_blocks(message)}
+    return {"role": message.role, "content": message.content}
 
 
 def _append_tool_result(out: list[dict[str, Any]], message: ChatMessage) -> None:

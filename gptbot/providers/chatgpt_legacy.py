@@ -12,11 +12,11 @@ which are skipped.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gptbot.events import Finish, StreamError, StreamEvent, TextDelta
 from gptbot.providers.openai_wire import is_done
+from gptbot.providers.wire_common import load_object
 
 
 class ChatGPTWebDecoder:
@@ -29,7 +29,7 @@ class ChatGPTWebDecoder:
         """Map one payload; raise ValueError if it is not a JSON object."""
         if is_done(data):
             return []
-        event = _load(data)
+        event = load_object(data, "ChatGPT event")
         if event.get("error"):
             return [StreamError(str(event["error"]))]
         message = event.get("message")
@@ -47,16 +47,6 @@ class ChatGPTWebDecoder:
         suffix = text[len(self.text) :]
         self.text = text
         return [TextDelta(suffix)]
-
-
-def _load(data: str) -> dict[str, Any]:
-    try:
-        event = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"ChatGPT event is not valid JSON ({exc.msg} at {exc.pos})") from None
-    if not isinstance(event, dict):
-        raise ValueError(f"ChatGPT event is a JSON {type(event).__name__}, not an object")
-    return event
 
 
 def _role(message: dict[str, Any]) -> Any:

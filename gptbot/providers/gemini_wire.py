@@ -8,7 +8,6 @@ reasoning summaries, not answer text), whole `functionCall` parts, `finishReason
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gptbot.accumulate import ToolCall
@@ -19,7 +18,6 @@ from gptbot.events import (
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
-    Usage,
 )
 from gptbot.providers.base import (
     ChatMessage,
@@ -27,6 +25,15 @@ from gptbot.providers.base import (
     ToolSpec,
     arguments_object,
     system_text,
+)
+from gptbot.providers.wire_common import (
+    choice_zero,
+    error_event,
+    load_json,
+    load_object,
+    turns_without_system,
+    usage_event,
+    whole_arguments,
 )
 
 
@@ -36,12 +43,12 @@ def map_chunk(data: str) -> list[StreamEvent]:
     Tool calls are numbered by position within this chunk only; the provider renumbers
     them across the stream (see WholeCallNumbering).
     """
-    return map_object(_load(data))
+    return map_object(load_object(data, "Gemini chunk"))
 
 
 def map_body(text: str) -> list[StreamEvent]:
     """A plain JSON body instead of SSE (an error object, or a non-streamed array)."""
-    body = _load_any(text)
+    body = load_json(text, "Gemini chunk")
     chunks = body if isinstance(body, list) else [body]
     return [event for chunk in chunks if isinstance(chunk, dict) for event in map_object(chunk)]
 
@@ -49,38 +56,12 @@ def map_body(text: str) -> list[StreamEvent]:
 def map_object(chunk: dict[str, Any]) -> list[StreamEvent]:
     if chunk.get("error"):
         return [_error(chunk["error"])]
-    candidate = _first_candidate(chunk.get("candidates"))
+    candidate = choice_zero(chunk.get("candidates"))
     events = _candidate_events(candidate) if candidate else _blocked(chunk)
     usage = chunk.get("usageMetadata")
     if isinstance(usage, dict):
-        usage_event = Usage(
-            _int(usage.get("promptTokenCount")), _int(usage.get("candidatesTokenCount")), usage
-        )
-        events.append(usage_event)
+        events.append(usage_event(usage, "promptTokenCount", "candidatesTokenCount"))
     return events
-
-
-def _load_any(data: str) -> Any:
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"Gemini chunk is not valid JSON ({exc.msg} at {exc.pos})") from None
-
-
-def _load(data: str) -> dict[str, Any]:
-    chunk = _load_any(data)
-    if not isinstance(chunk, dict):
-        raise ValueError(f"Gemini chunk is a JSON {type(chunk).__name__}, not an object")
-    return chunk
-
-
-def _first_candidate(candidates: Any) -> dict[str, Any] | None:
-    if not isinstance(candidates, list):
-        return None
-    for candidate in candidates:
-        if isinstance(candidate, dict) and candidate.get("index", 0) == 0:
-            return candidate
-    return None
 
 
 def _candidate_events(candidate: dict[str, Any]) -> list[StreamEvent]:
@@ -97,12 +78,11 @@ def _candidate_events(candidate: dict[str, Any]) -> list[StreamEvent]:
 def _part_event(part: dict[str, Any], position: int) -> StreamEvent | None:
     call = part.get("functionCall")
     if isinstance(call, dict):
-        args = call.get("args")
         return ToolCallDelta(
             position,
             call.get("id") or None,
             call.get("name") or None,
-            json.dumps(args if isinstance(args, dict) else {}),
+            whole_arguments(call.get("args")),
             part.get("thoughtSignature") or None,
         )
     text = part.get("text")
@@ -119,15 +99,12 @@ def _blocked(chunk: dict[str, Any]) -> list[StreamEvent]:
 
 
 def _error(error: Any) -> StreamError:
-    if not isinstance(error, dict):
-        return StreamError(str(error))
-    code = error.get("status") or error.get("code")
-    message = error.get("message") or "Gemini reported an error"
-    return StreamError(str(message), str(code) if code else None)
+    return error_event(error, "Gemini reported an error", _error_code)
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _error_code(error: dict[str, Any]) -> Any:
+    # `status` ("RESOURCE_EXHAUSTED") says more than the HTTP-like `code` (429).
+    return error.get("status") or error.get("code") or None
 
 
 # --- request ----------------------------------------------------------------------------
@@ -148,17 +125,13 @@ def request_body(request: ChatRequest) -> dict[str, Any]:
 def contents_json(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
     """Gemini's roles are user and model; tool results go back as functionResponse parts
     of one user turn, matched to the calls by name and order."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role == "system":
-            continue
-        if message.role == "tool":
-            _append_result(out, message)
-        elif message.role == "assistant":
-            out.append({"role": "model", "parts": _model_parts(message)})
-        else:
-            out.append({"role": "user", "parts": [{"text": message.content}]})
-    return out
+    return turns_without_system(messages, _content_json, _append_result)
+
+
+def _content_json(message: ChatMessage) -> dict[str, Any]:
+    if message.role == "assistant":
+        return {"role": "model", "parts": _model_parts(message)}
+    return {"role": "user", "parts": [{"text": message.content}]}
 
 
 def _append_result(out: list[dict[str, Any]], message: ChatMessage) -> None:

@@ -22,8 +22,8 @@ from tenacity.wait import wait_random_exponential
 
 from gptbot.config import Config
 from gptbot.errors import ProviderAuthError, ProviderError, ProviderTimeout
-from gptbot.ndjson import NDJSONDecoder
-from gptbot.sse import SSEDecoder, SSEEvent
+from gptbot.ndjson import decode_ndjson
+from gptbot.sse import SSEEvent, decode_sse
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_S = 30.0
@@ -103,17 +103,11 @@ class StreamingHttp:
 
     def sse_events(self, response: requests.Response) -> Iterator[SSEEvent]:
         """The body as Server-Sent Events."""
-        decoder = SSEDecoder()
-        for chunk in self.iter_bytes(response):
-            yield from decoder.feed(chunk)
-        yield from decoder.close()
+        return decode_sse(self.iter_bytes(response))
 
     def ndjson_lines(self, response: requests.Response) -> Iterator[str]:
         """The body as newline-delimited JSON lines (not yet parsed)."""
-        decoder = NDJSONDecoder()
-        for chunk in self.iter_bytes(response):
-            yield from decoder.feed(chunk)
-        yield from decoder.close()
+        return decode_ndjson(self.iter_bytes(response))
 
 
 def _is_retryable(exc: BaseException) -> bool:

@@ -8,7 +8,6 @@ no done line after it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gptbot.accumulate import ToolCall
@@ -16,13 +15,10 @@ from gptbot.events import (
     Finish,
     StreamError,
     StreamEvent,
-    TextDelta,
-    ThinkingDelta,
-    ToolCallDelta,
-    Usage,
 )
 from gptbot.providers.base import ChatMessage, ChatRequest, arguments_object
-from gptbot.providers.openai_wire import tool_json  # Ollama declares tools the same way
+from gptbot.providers.openai_wire import chat_body, function_call_delta  # OpenAI's shapes
+from gptbot.providers.wire_common import load_object, text_deltas, usage_event, whole_arguments
 
 USAGE_FIELDS = (
     "prompt_eval_count",
@@ -40,76 +36,46 @@ def map_line(line: str) -> list[StreamEvent]:
     Tool calls are numbered by position within this line only; the provider renumbers
     them across the stream (see WholeCallNumbering).
     """
-    chunk = _load(line)
+    chunk = load_object(line, "Ollama line")
     if chunk.get("error"):
         return [StreamError(str(chunk["error"]))]
     message = chunk.get("message")
     events = _message_events(message) if isinstance(message, dict) else []
-    response = chunk.get("response")  # /api/generate
-    if response and isinstance(response, str):
-        events.append(TextDelta(response))
+    events += text_deltas(None, chunk.get("response"))  # /api/generate
     if chunk.get("done"):
         events += _done_events(chunk)
     return events
 
 
-def _load(line: str) -> dict[str, Any]:
-    try:
-        chunk = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"Ollama line is not valid JSON ({exc.msg} at {exc.pos})") from None
-    if not isinstance(chunk, dict):
-        raise ValueError(f"Ollama line is a JSON {type(chunk).__name__}, not an object")
-    return chunk
-
-
 def _message_events(message: dict[str, Any]) -> list[StreamEvent]:
-    events: list[StreamEvent] = []
-    thinking = message.get("thinking")
-    if thinking and isinstance(thinking, str):
-        events.append(ThinkingDelta(thinking))
-    content = message.get("content")
-    if content and isinstance(content, str):
-        events.append(TextDelta(content))
+    events = text_deltas(message.get("thinking"), message.get("content"))
     calls = message.get("tool_calls")
     if isinstance(calls, list):
-        events += [_tool_call(call, n) for n, call in enumerate(calls) if isinstance(call, dict)]
+        events += [
+            function_call_delta(call, n, _arguments_text)
+            for n, call in enumerate(calls)
+            if isinstance(call, dict)
+        ]
     return events
 
 
-def _tool_call(call: dict[str, Any], position: int) -> ToolCallDelta:
-    function = call.get("function")
-    function = function if isinstance(function, dict) else {}
-    arguments = function.get("arguments")
-    if not isinstance(arguments, str):
-        arguments = json.dumps(arguments if isinstance(arguments, dict) else {})
-    return ToolCallDelta(position, call.get("id") or None, function.get("name") or None, arguments)
+def _arguments_text(arguments: Any) -> str:
+    # Ollama documents an object; a string is taken as already-serialized JSON.
+    return arguments if isinstance(arguments, str) else whole_arguments(arguments)
 
 
 def _done_events(chunk: dict[str, Any]) -> list[StreamEvent]:
     raw = {key: chunk[key] for key in USAGE_FIELDS if key in chunk}
-    usage = Usage(_int(chunk.get("prompt_eval_count")), _int(chunk.get("eval_count")), raw)
+    usage = usage_event(raw, "prompt_eval_count", "eval_count")
     return [Finish(str(chunk.get("done_reason") or "stop")), usage]
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # --- request ----------------------------------------------------------------------------
 
 
 def request_body(request: ChatRequest) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": request.model,
-        "messages": [message_json(message) for message in request.messages],
-        "stream": True,
-    }
-    if request.max_tokens:
-        body["options"] = {"num_predict": request.max_tokens}
-    if request.tools:
-        body["tools"] = [tool_json(spec) for spec in request.tools]
-    return {**body, **request.extra}
+    limit = {"options": {"num_predict": request.max_tokens}} if request.max_tokens else {}
+    return chat_body(request, message_json, **limit)
 
 
 def message_json(message: ChatMessage) -> dict[str, Any]:

@@ -9,20 +9,25 @@ null or absent, and unknown keys (`p`, `obfuscation`, `x_groq`, `timings`…) ar
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from gptbot.accumulate import ToolCall
 from gptbot.events import (
     Finish,
-    RefusalDelta,
     StreamError,
     StreamEvent,
-    TextDelta,
-    ThinkingDelta,
     ToolCallDelta,
     Usage,
 )
 from gptbot.providers.base import ChatMessage, ChatRequest, ToolSpec
+from gptbot.providers.wire_common import (
+    choice_zero,
+    error_event,
+    load_object,
+    text_deltas,
+    usage_event,
+)
 
 _DEFAULT_ERROR = "An error occurred during streaming"
 
@@ -42,12 +47,13 @@ def map_chat_chunk(data: str, event: str = "message") -> list[StreamEvent]:
         return []
     if event == "error":
         return [_error_event(data)]
-    chunk = _load(data)
+    chunk = load_object(data, "chat chunk")
     error = _error(chunk)
     if error is not None:
         return [error]
     events: list[StreamEvent] = []
-    choice = _first_choice(chunk.get("choices"))
+    # With n>1 only choice 0 is the answer; the others are alternatives nobody sees.
+    choice = choice_zero(chunk.get("choices"))
     if choice is not None:
         events.extend(_choice_events(choice))
     usage = _usage(chunk)
@@ -56,19 +62,9 @@ def map_chat_chunk(data: str, event: str = "message") -> list[StreamEvent]:
     return events
 
 
-def _load(data: str) -> dict[str, Any]:
-    try:
-        chunk = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"chat chunk is not valid JSON ({exc.msg} at {exc.pos})") from None
-    if not isinstance(chunk, dict):
-        raise ValueError(f"chat chunk is a JSON {type(chunk).__name__}, not an object")
-    return chunk
-
-
 def _error_event(data: str) -> StreamError:
     try:
-        chunk = _load(data)
+        chunk = load_object(data, "chat chunk")
     except ValueError:
         return StreamError(data.strip() or _DEFAULT_ERROR)
     return _error(chunk) or _error_fields(chunk)
@@ -90,24 +86,13 @@ def _error(chunk: dict[str, Any]) -> StreamError | None:
 
 
 def _error_fields(error: Any) -> StreamError:
-    if not isinstance(error, dict):
-        return StreamError(str(error))
-    message = error.get("message") or _DEFAULT_ERROR
+    return error_event(error, _DEFAULT_ERROR, _error_code)
+
+
+def _error_code(error: dict[str, Any]) -> Any:
     # `code` is often null (OpenAI) or a number (vLLM); `type` then says more than nothing.
     code = error.get("code")
-    if code is None:
-        code = error.get("type")
-    return StreamError(str(message), None if code is None else str(code))
-
-
-def _first_choice(choices: Any) -> dict[str, Any] | None:
-    # With n>1 the choices interleave, one per chunk, so pick by `index`, not position.
-    if not isinstance(choices, list):
-        return None
-    for choice in choices:
-        if isinstance(choice, dict) and choice.get("index", 0) == 0:
-            return choice
-    return None
+    return error.get("type") if code is None else code
 
 
 def _choice_events(choice: dict[str, Any]) -> list[StreamEvent]:
@@ -122,19 +107,10 @@ def _choice_events(choice: dict[str, Any]) -> list[StreamEvent]:
 
 
 def _delta_events(delta: dict[str, Any]) -> list[StreamEvent]:
-    events: list[StreamEvent] = []
     # vLLM has sent the same text as both `reasoning_content` and `reasoning`; use one.
     thinking = delta.get("reasoning_content") or delta.get("reasoning")
-    if thinking and isinstance(thinking, str):
-        events.append(ThinkingDelta(thinking))
-    content = delta.get("content")
-    if content and isinstance(content, str):
-        events.append(TextDelta(content))
-    refusal = delta.get("refusal")
-    if refusal and isinstance(refusal, str):
-        events.append(RefusalDelta(refusal))
-    events.extend(_tool_call_events(delta))
-    return events
+    events = text_deltas(thinking, delta.get("content"), delta.get("refusal"))
+    return events + _tool_call_events(delta)
 
 
 def _tool_call_events(delta: dict[str, Any]) -> list[StreamEvent]:
@@ -152,18 +128,31 @@ def _tool_call_events(delta: dict[str, Any]) -> list[StreamEvent]:
 
 
 def _tool_call(call: dict[str, Any], position: int) -> ToolCallDelta:
+    index = call.get("index")
+    index = index if isinstance(index, int) else position
+    return function_call_delta(call, index, _arguments_fragment)
+
+
+def _arguments_fragment(arguments: Any) -> str:
+    if arguments is None:
+        return ""
+    # A few servers send an object, not a string.
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+
+
+def function_call_delta(
+    call: dict[str, Any], index: int, arguments_text: Callable[[Any], str]
+) -> ToolCallDelta:
+    """One `{"id", "function": {"name", "arguments"}}` tool call, a shape Ollama shares;
+    `arguments_text` turns the raw arguments into the JSON text the accumulator joins."""
     function = call.get("function")
     if not isinstance(function, dict):
         function = {}
-    index = call.get("index")
-    arguments = function.get("arguments")
-    if arguments is not None and not isinstance(arguments, str):
-        arguments = json.dumps(arguments)  # a few servers send an object, not a string
     return ToolCallDelta(
-        index=index if isinstance(index, int) else position,
-        id=call.get("id") or None,
-        name=function.get("name") or None,  # LM Studio repeats "" on later fragments
-        arguments=arguments or "",
+        index,
+        call.get("id") or None,
+        function.get("name") or None,  # LM Studio repeats "" on later fragments
+        arguments_text(function.get("arguments")),
     )
 
 
@@ -174,30 +163,28 @@ def _usage(chunk: dict[str, Any]) -> Usage | None:
         usage = groq.get("usage") if isinstance(groq, dict) else None
         if not isinstance(usage, dict):
             return None
-    return Usage(
-        input_tokens=_int(usage.get("prompt_tokens")),
-        output_tokens=_int(usage.get("completion_tokens")),
-        raw=usage,
-    )
-
-
-def _int(value: Any) -> int | None:
-    # bool is an int subclass; a token count never is one.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return usage_event(usage, "prompt_tokens", "completion_tokens")
 
 
 # --- request ----------------------------------------------------------------------------
 
 
 def request_body(request: ChatRequest) -> dict[str, Any]:
+    limit = {"max_tokens": request.max_tokens} if request.max_tokens else {}
+    return chat_body(request, message_json, stream_options={"include_usage": True}, **limit)
+
+
+def chat_body(
+    request: ChatRequest, message_json: Callable[[ChatMessage], dict[str, Any]], **settings: Any
+) -> dict[str, Any]:
+    """The body Ollama's native API shares with this one: model, messages in the API's
+    own shape, the API's `settings`, tools declared as functions; `extra` wins."""
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [message_json(message) for message in request.messages],
         "stream": True,
-        "stream_options": {"include_usage": True},
+        **settings,
     }
-    if request.max_tokens:
-        body["max_tokens"] = request.max_tokens
     if request.tools:
         body["tools"] = [tool_json(spec) for spec in request.tools]
     return {**body, **request.extra}

@@ -1,29 +1,19 @@
-"""Test helpers for the providers: stream bodies in each vendor's wire format, a fake LLM
-that answers successive requests with successive bodies, and access to the shared
-captured transcripts (read in place, never copied into the repo)."""
+"""Test helpers for the providers: stream bodies in each vendor's wire format, and a fake
+LLM that answers successive requests with successive bodies. Captured transcripts are
+in `tests.support.wire_cases`."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from gptbot.accumulate import ChatAccumulator
 from gptbot.config import Config
-from gptbot.events import StreamEvent
-from gptbot.providers.base import WholeCallNumbering
 from tests.support.common import API_KEY, API_SECRET
 from tests.support.servers import FakeLLM, RunningHttp, _llm_handler
-
-STREAMS = Path(__file__).resolve().parents[3] / "shared" / "streams"
-NO_STREAMS = f"captured transcripts not found at {STREAMS} (shared test data is not in the repo)"
-
 
 # --- fakes -------------------------------------------------------------------------------
 
@@ -243,64 +233,3 @@ def ollama_stream(
         }
     )
     return "".join(json.dumps(line) + "\n" for line in lines).encode()
-
-
-# --- captured transcripts -----------------------------------------------------------------
-
-
-def capture_params(provider: str) -> list[Path | None]:
-    """Capture files of one provider, or [None] (one skipped case) when they are absent."""
-    if not STREAMS.is_dir():
-        return [None]
-    found = [
-        path
-        for path in sorted(STREAMS.glob("*.*"))
-        if path.suffix != ".json"
-        and path.with_suffix(".json").is_file()
-        and json.loads(path.with_suffix(".json").read_text())["provider"] == provider
-    ]
-    return found or [None]
-
-
-def load_capture(path: Path | None) -> tuple[bytes, dict[str, Any]]:
-    if path is None:
-        pytest.skip(NO_STREAMS)
-    return path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
-
-
-def capture_file(name: str) -> tuple[bytes, dict[str, Any]]:
-    """One named capture, or skip the test when the shared data is absent."""
-    path = STREAMS / name
-    return load_capture(path if path.is_file() else None)
-
-
-def line_end_variants(body: bytes) -> dict[str, bytes]:
-    """The capture as recorded, and with the other line ending (LF <-> CRLF)."""
-    lf = body.replace(b"\r\n", b"\n")
-    return {"LF": lf, "CRLF": lf.replace(b"\n", b"\r\n")}
-
-
-def split_everywhere(body: bytes) -> Iterator[tuple[int, list[bytes]]]:
-    """The body as two reads, for every split point."""
-    for at in range(1, len(body)):
-        yield at, [body[:at], body[at:]]
-
-
-class CachedMapper:
-    """Memoizes a pure wire mapper: every split point re-frames the whole body, so a
-    framing bug still yields a new payload string and is mapped for real."""
-
-    def __init__(self, mapper: Callable[[str], list[StreamEvent]], numbered: bool = False):
-        self.mapper = mapper
-        self.numbered = numbered  # whole-call formats (Gemini, Ollama)
-        self.cache: dict[str, list[StreamEvent]] = {}
-
-    def accumulate(self, payloads: list[str]) -> ChatAccumulator:
-        numbering = WholeCallNumbering()
-        acc = ChatAccumulator()
-        for payload in payloads:
-            events = self.cache.get(payload)
-            if events is None:
-                events = self.cache[payload] = self.mapper(payload)
-            acc.add_all(numbering(events) if self.numbered else events)
-        return acc
