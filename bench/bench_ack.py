@@ -5,7 +5,7 @@ Starts the Stream emulator and a loopback LLM in a helper process, runs `gptbot 
 then sends signed `/gpt` webhooks at a fixed rate (open loop: a slow answer does not
 delay the next request) while the worker streams answers in the background.
 
-    python bench/bench_ack.py [--rate 100] [--seconds 10]
+    python bench/bench_ack.py [--rate 100] [--seconds 10] [--tokens-per-second 50]
 """
 
 from __future__ import annotations
@@ -89,11 +89,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def fake_services(urls: Queue, done: Event, answers: Queue) -> None:
+def fake_services(urls: Queue, done: Event, answers: Queue, tokens_per_s: float) -> None:
     """Stream emulator and LLM in their own process, so the load client's timings are not
     distorted by them holding this process's GIL."""
     state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
-    llm = FakeLLM(sse_chat_stream(["A short ", "answer."]), piece_sizes=(20, 60))
+    words = [f"token{i} " for i in range(60)]
+    if tokens_per_s > 0:  # a model's pace: one ~token-sized piece at a time
+        llm = FakeLLM(sse_chat_stream(words), piece_sizes=(120, 140), delay=1 / tokens_per_s)
+    else:  # as fast as the machine goes: every answer costs CPU only
+        llm = FakeLLM(sse_chat_stream(words), piece_sizes=(4000, 8000))
     with start_server(create_emulator_app(state)) as stream, serve_llm(llm) as llm_server:
         urls.put((stream.url, llm_server.url))
         done.wait()
@@ -104,11 +108,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--tokens-per-second", type=float, default=50,
+                        help="pace of the fake LLM's 60-token answers; 0 = no pauses at all")
     args = parser.parse_args()
     urls: Queue = Queue()
     answers: Queue = Queue()
     done = Event()
-    fakes = Process(target=fake_services, args=(urls, done, answers), daemon=True)
+    fakes = Process(target=fake_services, args=(urls, done, answers, args.tokens_per_second),
+                    daemon=True)
     fakes.start()
     stream_url, llm_url = urls.get(timeout=30)
     with tempfile.TemporaryDirectory() as data_dir:
