@@ -121,6 +121,7 @@ class LocalModelProvider:
     options: Options | None = None
     status: LocalModel | None = None  # the last server used, for the dev UI
     name: str = "local"
+    warned: bool = False  # a fallback is announced once, in the first answer's indicator
 
     @classmethod
     def from_config(cls, config: Config) -> LocalModelProvider:
@@ -135,6 +136,9 @@ class LocalModelProvider:
 
     def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
         local = self.ensure()
+        if local.warnings and not self.warned:
+            self.warned = True
+            yield Status(local.warnings[-1])
         ahead = _ahead(local.base_url)
         if ahead:
             yield Status(f"Waiting for the local model: {ahead} "

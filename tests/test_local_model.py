@@ -18,7 +18,7 @@ import responses
 
 from gptbot import local_model, local_weights
 from gptbot.errors import ConfigError
-from gptbot.events import Finish, TextDelta, Usage
+from gptbot.events import Finish, Status, TextDelta, Usage
 from gptbot.local_model import (
     LocalModelError,
     LocalModelProvider,
@@ -294,6 +294,10 @@ def test_fallback_warnings_reach_the_status(smol_cache, tmp_path, monkeypatch):
     local = start_local_model(str(tmp_path / "missing.gguf"), smol_cache)
     assert (local.model, local.title) == ("smollm2-135m", "SmolLM2-135M-Instruct Q4_1")
     assert "missing.gguf" in local.warnings[0] and "Falling back" in local.warnings[-1]
+    provider = LocalModelProvider(http(), str(tmp_path / "missing.gguf"), smol_cache)
+    first = list(provider.stream(QUESTION))
+    assert first[0] == Status(local.warnings[-1])  # shown once, in the AI indicator
+    assert Status(local.warnings[-1]) not in list(provider.stream(QUESTION))
 
 
 @smoke
