@@ -147,7 +147,7 @@ class Answerer:
             self.stream,
             target,
             self.config.update_interval,
-            self.config.max_message_length,
+            self.stream.message_limit(job.channel_type, self.config.max_message_length),
             self.clock,
             on_progress=lambda: self.store.heartbeat_job(job.key, time.time()),
         )

@@ -51,6 +51,7 @@ class StreamApi:
         self.client = client
         # Cleared the first time Stream refuses the ephemeral endpoint (older plans/regions).
         self.broadcast_supported = True
+        self._message_limits: dict[str, int] = {}
         self._retrying = Retrying(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(attempts),
@@ -68,6 +69,21 @@ class StreamApi:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._retrying(fn, *args, **kwargs)
+
+    def message_limit(self, channel_type: str, ceiling: int) -> int:
+        """The channel type's max_message_length (never above `ceiling`), read once per type:
+        the endpoint allows 60 calls a minute. Unreadable → the ceiling, Stream's default."""
+        if channel_type not in self._message_limits:
+            self._message_limits[channel_type] = self._read_limit(channel_type, ceiling)
+        return min(self._message_limits[channel_type], ceiling)
+
+    def _read_limit(self, channel_type: str, default: int) -> int:
+        try:
+            value = self.client.get_channel_type(channel_type).get("max_message_length")
+        except (StreamAPIException, requests.RequestException) as exc:
+            log.warning("could not read the message limit of %r: %s", channel_type, exc)
+            return default
+        return value if isinstance(value, int) and value > 0 else default
 
     def send_message(self, cid: tuple[str, str], message: dict[str, Any], user_id: str) -> dict:
         channel = self.client.channel(*cid)

@@ -114,3 +114,13 @@ def test_help_is_ephemeral_and_starts_nothing(world):
     assert "/gpt <question>" in help_message["text"]
     time.sleep(0.3)
     assert world.bot_messages() == [] and world.llm.requests == []
+
+
+def test_answers_longer_than_the_channel_limit_continue_in_parts(world):
+    world.state.update_channel_type("messaging", {"max_message_length": 120})
+    question = world.ask("/gpt Tell me everything")
+    parts = sorted(world.wait_for_answer(count=4), key=lambda m: m["created_at"])
+    assert [p["id"] for p in parts] == [f"gpt-{question['id']}"] + [
+        f"gpt-{question['id']}-{n}" for n in range(2, len(parts) + 1)]
+    assert all(len(p["text"]) <= 120 for p in parts)
+    assert " ".join(p["text"] for p in parts).split() == ANSWER.split()

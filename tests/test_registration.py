@@ -103,3 +103,13 @@ def test_setup_without_url_explains_ngrok(stream, monkeypatch, capsys, tmp_path)
     monkeypatch.delenv("GPTBOT_PUBLIC_URL", raising=False)
     assert main(["setup"]) == 2
     assert "ngrok http" in capsys.readouterr().err
+
+
+def test_message_limit_comes_from_the_channel_type(stream):
+    _, url = stream
+    sdk = client(url)
+    sdk.update_channel_type("messaging", max_message_length=1200)
+    api = StreamApi(sdk, max_wait=0)
+    assert api.message_limit("messaging", 5000) == 1200
+    assert api.message_limit("messaging", 800) == 800  # an operator's lower cap wins
+    assert api.message_limit("no-such-type", 5000) == 5000  # unreadable: Stream's default
