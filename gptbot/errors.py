@@ -14,6 +14,8 @@ class GptBotError(Exception):
 class ConfigError(GptBotError):
     """A setting is missing or malformed; start-up stops with this message."""
 
+    user_message = "Sorry, the bot is not completely set up yet. An operator has to fix it."
+
 
 class BadRequest(GptBotError):
     """The webhook request is not something we can accept (→ 4xx)."""

@@ -47,14 +47,24 @@ def ensure_bot_user(stream: StreamApi, config: Config) -> str:
 def ensure_command(stream: StreamApi, name: str) -> str:
     existing = {c["name"]: c for c in stream.call(stream.client.list_commands)["commands"]}
     if name not in existing:
-        stream.call(stream.client.create_command, {"name": name, "description": DESCRIPTION,
-                                                   "args": ARGS})
-        return f"created command /{name}"
+        return _create_command(stream, name)
     command = existing[name]
     if command.get("description") != DESCRIPTION or command.get("args") != ARGS:
         stream.call(stream.client.update_command, name, description=DESCRIPTION, args=ARGS)
         return f"updated command /{name}"
     return ""
+
+
+def _create_command(stream: StreamApi, name: str) -> str:
+    try:
+        stream.call(stream.client.create_command, {"name": name, "description": DESCRIPTION,
+                                                   "args": ARGS})
+    except StreamAPIException as exc:
+        # Several processes register at once on a first deploy: another one won the race.
+        if "exist" in str(exc).lower():
+            return ""
+        raise
+    return f"created command /{name}"
 
 
 def ensure_enabled(stream: StreamApi, command: str, channel_type: str) -> str:

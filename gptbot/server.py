@@ -9,9 +9,11 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import requests
 from dotenv import load_dotenv
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.answer import lease_for
 from gptbot.config import Config
@@ -46,7 +48,13 @@ def register_at_startup(services: Services, port: int | None) -> None:
     except SetupError as exc:
         log.warning("not registering with Stream: %s", exc)
         return
-    for change in register(services.stream, services.config, url):
+    try:
+        changes = register(services.stream, services.config, url)
+    except (StreamAPIException, requests.RequestException) as exc:
+        # Keep serving: an earlier registration may well be in place. Doctor says what is off.
+        log.error("could not register with Stream (%s); run `gptbot doctor`", exc)
+        return
+    for change in changes:
         log.info("setup: %s", change)
     log.info("Stream calls %s", services.config.handler_url(url))
 

@@ -113,3 +113,28 @@ def test_message_limit_comes_from_the_channel_type(stream):
     assert api.message_limit("messaging", 5000) == 1200
     assert api.message_limit("messaging", 800) == 800  # an operator's lower cap wins
     assert api.message_limit("no-such-type", 5000) == 5000  # unreadable: Stream's default
+
+
+def test_a_concurrent_first_registration_is_not_an_error(stream, tmp_path):
+    _, url = stream
+    config = make_config(tmp_path, stream_chat_url=url)
+    api = StreamApi(client(url), max_wait=0)
+    # The other process creates the command between our list and our create.
+    api.client.create_command({"name": "gpt", "description": "made by the other process"})
+    api.client.list_commands = lambda: {"commands": []}  # what we saw a moment earlier
+    assert "created command /gpt" not in register(api, config, "https://bot.example.com")
+
+
+
+def test_serve_keeps_starting_when_stream_cannot_be_reached(tmp_path, caplog):
+    from gptbot.server import register_at_startup
+    from gptbot.services import build_services
+
+    dead = "http://127.0.0.1:9"
+    config = make_config(tmp_path, stream_chat_url=dead, public_url="https://bot.example.com")
+    stream = StreamApi(StreamChat(API_KEY, API_SECRET, base_url=dead), max_wait=0)
+    services = build_services(config, stream=stream)
+    register_at_startup(services, None)
+    services.close()
+    assert "could not register with Stream" in caplog.text
+    assert "gptbot doctor" in caplog.text

@@ -27,10 +27,10 @@ def procfile_web_command() -> list[str]:
     return ["bash", "-c", "exec " + line.removeprefix("web:").strip()]
 
 
-def wait_until(condition, timeout: float) -> None:
+def wait_until(condition, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {log.read_text()}"
         time.sleep(0.1)
 
 
@@ -48,14 +48,16 @@ def test_procfile_runs_two_processes_that_answer_each_question_once(tmp_path, mo
                "PORT": str(port),
                # gunicorn from this interpreter's environment, activated or not
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        log = tmp_path / "web.log"
         web = subprocess.Popen(procfile_web_command(), env=env, cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
         try:
-            wait_until(lambda: _healthy(port) and state.app.get("custom_action_handler_url"), 60)
+            wait_until(lambda: _healthy(port) and state.app.get("custom_action_handler_url"), 60,
+                       "the web processes to start and register", log)
             for i in range(QUESTIONS):
                 send_user_message(state, "messaging", "general", {"id": f"u{i}"},
                                   f"/gpt question {i}", deliveries=2)
-            wait_until(lambda: len(_finished(state)) >= QUESTIONS, 60)
+            wait_until(lambda: len(_finished(state)) >= QUESTIONS, 60, "every answer", log)
             time.sleep(1.0)  # room for a wrongly duplicated job to show itself
         finally:
             web.terminate()
