@@ -39,8 +39,8 @@ def test_procfile_runs_two_processes_that_answer_each_question_once(tmp_path, mo
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
     state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
     llm = FakeLLM(sse_chat_stream(["Answer ", "text."]), piece_sizes=(5, 30))
-    port = free_port()
     with start_server(create_emulator_app(state)) as stream, serve_llm(llm) as llm_server:
+        port = free_port()  # after the fakes have their ports, so none of them can take it
         env = {**os.environ, "STREAM_API_KEY": API_KEY, "STREAM_API_SECRET": API_SECRET,
                "STREAM_CHAT_URL": stream.url, "OPENAI_BASE_URL": llm_server.url + "/v1",
                "OPENAI_API_KEY": "sk-test", "GPTBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
