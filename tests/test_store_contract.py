@@ -207,3 +207,30 @@ def test_sqlite_upgrades_a_version_1_database(tmp_path):
     store.add_turn("c", turn(1))
     assert store.load_conversation("c").turns == [turn(1)]
     store.close()
+
+
+def test_many_processes_can_open_a_new_sqlite_file_at_once(tmp_path):
+    """gunicorn's workers all open the database on a first start, at the same moment."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    path, count = str(tmp_path / "fresh" / "gptbot.db"), 12
+    start, results = context.Barrier(count), context.Queue()
+    workers = [context.Process(target=_open_and_claim, args=(path, f"k{i}", start, results))
+               for i in range(count)]
+    for worker in workers:
+        worker.start()
+    outcomes = sorted(results.get(timeout=30) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+    assert outcomes == ["claimed"] * count
+
+
+def _open_and_claim(path: str, key: str, start, results) -> None:
+    start.wait()
+    try:
+        store = SqliteStore(path)
+        results.put("claimed" if store.claim_job(key, {}, now=1.0) else "refused")
+        store.close()
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,9 +64,22 @@ class SqliteStore:
             path, timeout=10, check_same_thread=False, isolation_level=None
         )
         self._lock = threading.Lock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
+
+    def _use_wal(self, timeout: float = 10.0) -> None:
+        """Several processes opening a new file at once: switching it to WAL needs a write
+        lock that SQLite's busy handler does not wait for, so wait here."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         with self._lock:
