@@ -108,9 +108,6 @@ class SqliteStore:
             self._conn.execute("COMMIT")
 
     def claim_job(self, key: str, payload: dict[str, Any], now: float) -> bool:
-        self._execute(
-            "DELETE FROM jobs WHERE state = ? AND updated_at < ?", (DONE, now - DONE_RETENTION_S)
-        )
         cursor = self._execute(
             "INSERT OR IGNORE INTO jobs (key, payload, state, updated_at) VALUES (?, ?, ?, ?)",
             (key, json.dumps(payload), QUEUED, now),
@@ -135,6 +132,10 @@ class SqliteStore:
 
     def finish_job(self, key: str, now: float) -> None:
         self._execute("UPDATE jobs SET state = ?, updated_at = ? WHERE key = ?", (DONE, now, key))
+        # Forget long-finished jobs here, in the worker, not in the webhook's 1 s budget.
+        self._execute(
+            "DELETE FROM jobs WHERE state = ? AND updated_at < ?", (DONE, now - DONE_RETENTION_S)
+        )
 
     def requeue_job(self, key: str, now: float) -> None:
         self._execute(
