@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from stream_chat.base.exceptions import StreamAPIException
 
@@ -33,8 +34,9 @@ def register(stream: StreamApi, config: Config, public_url: str) -> list[str]:
     changes = [ensure_bot_user(stream, config)]
     changes += [ensure_command(stream, config.command)]
     changes += [ensure_enabled(stream, config.command, t) for t in config.channel_types]
-    changes += [ensure_handler_url(stream, config.handler_url(public_url))]
-    changes += [ensure_stop_hook(stream, public_url.rstrip("/") + EVENTS_PATH)]
+    app = stream.call(stream.client.get_app_settings).get("app", {})  # read once for both
+    changes += [ensure_handler_url(stream, app, config.handler_url(public_url))]
+    changes += [ensure_stop_hook(stream, app, public_url.rstrip("/") + EVENTS_PATH)]
     return [change for change in changes if change]
 
 
@@ -77,8 +79,7 @@ def ensure_enabled(stream: StreamApi, command: str, channel_type: str) -> str:
     return f"enabled /{command} on channel type {channel_type!r}"
 
 
-def ensure_handler_url(stream: StreamApi, url: str) -> str:
-    app = stream.call(stream.client.get_app_settings).get("app", {})
+def ensure_handler_url(stream: StreamApi, app: dict[str, Any], url: str) -> str:
     previous = app.get("custom_action_handler_url") or ""
     if previous == url:
         return ""
@@ -89,13 +90,13 @@ def ensure_handler_url(stream: StreamApi, url: str) -> str:
     return f"custom commands now call {url}"
 
 
-def ensure_stop_hook(stream: StreamApi, url: str) -> str:
+def ensure_stop_hook(stream: StreamApi, app: dict[str, Any], url: str) -> str:
     """Ask Stream to forward `ai_indicator.stop` (the UI's Stop button) to us.
 
     Stream deletes every event hook missing from an update, so the existing ones are kept.
     Optional: a refusal (older apps without event hooks) is logged, not fatal.
     """
-    hooks = stream.call(stream.client.get_app_settings).get("app", {}).get("event_hooks") or []
+    hooks = app.get("event_hooks") or []
     if any(hook.get("webhook_url") == url for hook in hooks):
         return ""
     ours = {"enabled": True, "hook_type": "webhook", "webhook_url": url,
