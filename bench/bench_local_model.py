@@ -22,8 +22,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from gptbot.local_model import LocalModel, Options, start_local_model, stop_local_model
-from gptbot.local_weights import default_cache_dir
+from gptbot.local.model import LocalModel, Options, start_local_model, stop_local_model
+from gptbot.local.weights import default_cache_dir
 
 SYSTEM = "You are a friendly customer-support assistant for an online store. Answer briefly."
 QUESTIONS = [

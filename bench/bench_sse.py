@@ -1,4 +1,4 @@
-"""Throughput of gptbot.sse.SSEDecoder against the openai SDK's decoder.
+"""Throughput of gptbot.llm.sse.SSEDecoder against the openai SDK's decoder.
 
 Run: python bench/bench_sse.py [events] [read_size]
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from openai._streaming import SSEDecoder as SDKDecoder
 
-from gptbot.sse import SSEDecoder
+from gptbot.llm.sse import SSEDecoder
 
 WORDS = ["Hello", " world", ",", " naïve", " café", " известни", " 日本語", " 🙂", " ok", "\n"]
 

@@ -1,5 +1,6 @@
 """gptbot: an LLM in Stream Chat channels, answering `/gpt` with a streamed reply.
 
-Entry points: `gptbot.cli:main` (the `gptbot` command) and `gptbot.server:serve_app`
-(the WSGI factory the Procfile runs). Start reading at `gptbot/web.py` and `gptbot/answer.py`.
+Entry points: `gptbot.cli.main:main` (the `gptbot` command) and `gptbot.server:serve_app`
+(the WSGI factory the Procfile runs). The subpackages are layers, each importing only those
+below it (docs/architecture.md): start reading at `gptbot/web/app.py` and `gptbot/jobs/answer.py`.
 """

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gptbot.errors import ConfigError
+from gptbot.core.errors import ConfigError
 
 DEFAULT_NGROK_API = "http://127.0.0.1:4040/api/tunnels"
 # Used when GPTBOT_MODEL is unset. Azure has none: there the model is your deployment name.
+EVENTS_PATH = "/webhooks/stream-events"  # served by gptbot.web, registered by gptbot.stream
 DEFAULT_MODELS = {
     "openai": "gpt-4o-mini",
     "anthropic": "claude-3-5-haiku-latest",
@@ -132,6 +133,10 @@ class Config:
     def handler_url(self, public_url: str) -> str:
         """The URL Stream calls; `{type}` is Stream's own placeholder for the command name."""
         return public_url.rstrip("/") + self.webhook_path + "/{type}"
+
+    def events_url(self, public_url: str) -> str:
+        """The URL Stream's event hook posts `ai_indicator.stop` to (the Stop button)."""
+        return public_url.rstrip("/") + EVENTS_PATH
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

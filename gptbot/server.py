@@ -15,13 +15,13 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from stream_chat.base.exceptions import StreamAPIException
 
-from gptbot.answer import lease_for
 from gptbot.config import Config
-from gptbot.errors import SetupError
-from gptbot.jobs import EmbeddedWorker
-from gptbot.registration import public_url_for, register
+from gptbot.core.errors import SetupError
+from gptbot.jobs.queue import EmbeddedWorker, lease_for
 from gptbot.services import Services, build_services
-from gptbot.web import create_app
+from gptbot.stream.registration import register
+from gptbot.web.app import create_app
+from gptbot.web.public_url import public_url_for
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def register_at_startup(services: Services, port: int | None) -> None:
 
 def start_embedded_worker(services: Services) -> EmbeddedWorker:
     config = services.config
-    worker = EmbeddedWorker(services.jobs, services.store, config.workers, lease_for(config))
+    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers, lease_for(config))
     # Worker threads parse streams while request threads must answer Stream within 1 s:
     # hand the GIL over more often (default 5 ms) so a webhook never queues behind them.
     sys.setswitchinterval(0.001)

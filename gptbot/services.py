@@ -1,4 +1,8 @@
-"""Everything the web side and the worker share, built once from one Config."""
+"""Everything the web side and the worker share, built once from one Config.
+
+The composition root: the only module that knows every part. Consumers receive the parts
+they use (the web side a `CommandContext`, the worker an `Answerer` and the job store).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from gptbot.answer import Answerer, AnswerJob
 from gptbot.config import Config
-from gptbot.jobs import JobQueue, open_huey
-from gptbot.prompts import Prompts
-from gptbot.providers import Provider, build_provider
-from gptbot.store import Store, open_store
-from gptbot.stream_api import StreamApi
-from gptbot.tools import build_toolbox
+from gptbot.conversation.prompts import Prompts
+from gptbot.jobs.answer import Answerer
+from gptbot.jobs.job import AnswerJob
+from gptbot.jobs.queue import JobQueue, open_huey
+from gptbot.llm.providers import Provider, build_provider
+from gptbot.llm.tools import build_toolbox
+from gptbot.store import Stores, open_stores
+from gptbot.stream.api import StreamApi
 
 log = logging.getLogger(__name__)
 
@@ -21,33 +26,33 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     config: Config
-    store: Store
+    stores: Stores
     stream: StreamApi
     provider: Provider
     answerer: Answerer
-    jobs: JobQueue
+    queue: JobQueue
     prompts: Prompts
 
     def close(self) -> None:
-        self.store.close()
+        self.stores.close()
 
 
 def build_services(
     config: Config,
     *,
-    store: Store | None = None,
+    stores: Stores | None = None,
     stream: StreamApi | None = None,
     provider: Provider | None = None,
 ) -> Services:
-    store = store or open_store(config.database_url)
+    stores = stores or open_stores(config.database_url)
     stream = stream or StreamApi.from_config(config)
     provider = provider or build_provider(config)
-    prompts = Prompts.from_config(config, store)
-    answerer = Answerer(config, stream, provider, store, prompts=prompts,
+    prompts = Prompts.from_config(config, stores.settings)
+    answerer = Answerer(config, stream, provider, stores.jobs, stores.conversations, prompts,
                         toolbox=build_toolbox(config))
 
     def run_answer(payload: dict[str, Any]) -> None:
         answerer.run(AnswerJob.from_payload(payload))
 
-    jobs = JobQueue(open_huey(config.queue_url), run_answer)
-    return Services(config, store, stream, provider, answerer, jobs, prompts)
+    queue = JobQueue(open_huey(config.queue_url), run_answer)
+    return Services(config, stores, stream, provider, answerer, queue, prompts)

@@ -3,7 +3,7 @@
 
 import sys
 
-from gptbot.cli import main
+from gptbot.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["setup", *sys.argv[1:]]))

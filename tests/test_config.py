@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from gptbot.config import Config
-from gptbot.errors import ConfigError
+from gptbot.core.errors import ConfigError
 
 BASE = {"STREAM_API_KEY": "k", "STREAM_API_SECRET": "s"}
 

@@ -1,22 +1,44 @@
-"""Durable state behind one narrow interface: SQLite by default, Redis for several machines."""
+"""Durable state behind narrow contracts: SQLite by default, Redis for several machines.
+
+Owns: one Protocol per contract (`jobs`, `conversations`, `settings`, `limits`, `ledger`),
+a SQLite and a Redis implementation of each, and `open_stores`, which opens all of them on
+one URL. Each contract passes one test suite on both backends (tests/store/).
+May import: `gptbot.core` only (and the database drivers).
+"""
 
 from __future__ import annotations
 
-from gptbot.store.base import Conversation, JobRecord, Store, Turn
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gptbot.core.errors import ConfigError
+from gptbot.store.conversations import ConversationStore
+from gptbot.store.jobs import JobRecord, JobStore
+from gptbot.store.settings import SettingsStore
 
 
-def open_store(url: str) -> Store:
+@dataclass(frozen=True)
+class Stores:
+    """Every contract, opened on one database; `close` closes that database."""
+
+    jobs: JobStore
+    conversations: ConversationStore
+    settings: SettingsStore
+    close: Callable[[], None]
+
+
+def open_stores(url: str) -> Stores:
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from gptbot.store.redis import RedisStore
+        from gptbot.store.redis import open_redis
 
-        return RedisStore.from_url(url)
+        return open_redis(url)
     if url.startswith("sqlite:///"):
-        from gptbot.store.sqlite import SqliteStore
+        from gptbot.store.sqlite import open_sqlite
 
-        return SqliteStore(url.removeprefix("sqlite:///"))
-    from gptbot.errors import ConfigError
-
+        return open_sqlite(url.removeprefix("sqlite:///"))
     raise ConfigError(f"GPTBOT_DATABASE_URL must start with sqlite:/// or redis://, not {url!r}")
 
 
-__all__ = ["Conversation", "JobRecord", "Store", "Turn", "open_store"]
+__all__ = [
+    "ConversationStore", "JobRecord", "JobStore", "SettingsStore", "Stores", "open_stores",
+]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gptbot.config import Config
-from gptbot.signature import sign
+from gptbot.web.signature import sign
 
 API_KEY = "test-key"
 API_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"

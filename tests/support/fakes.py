@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import responses
 
-from gptbot.events import Finish, StreamEvent, TextDelta
-from gptbot.providers import ChatRequest
-from gptbot.summarize import FOLD_PROMPT
+from gptbot.conversation.summarize import FOLD_PROMPT
+from gptbot.core.events import Finish, StreamEvent, TextDelta
+from gptbot.core.types import ChatRequest
 from tests.support.common import STREAM_URL
 
 MESSAGES = re.compile(rf"{STREAM_URL}/messages/[^/?]+(\?.*)?$")

@@ -16,14 +16,13 @@ from typing import Any
 
 from flask import Flask
 
-from gptbot.answer import LEASE_S
 from gptbot.config import Config
 from gptbot.emulator import EmulatorState, start_server
 from gptbot.emulator.playground import create_dev_app
-from gptbot.jobs import EmbeddedWorker
-from gptbot.registration import register
+from gptbot.jobs.queue import LEASE_S, EmbeddedWorker
 from gptbot.services import Services, build_services
-from gptbot.web import create_app
+from gptbot.stream.registration import register
+from gptbot.web.app import create_app
 from tests.support.common import API_KEY, API_SECRET, make_config
 from tests.support.servers import FakeLLM, serve_llm
 
@@ -76,7 +75,7 @@ def running_bot(
         setup(app)
     with start_server(app) as bot:
         register(services.stream, config, bot.url)
-        worker = EmbeddedWorker(services.jobs, services.store, 2, LEASE_S)
+        worker = EmbeddedWorker(services.queue, services.stores.jobs, 2, LEASE_S)
         worker.start()
         try:
             yield

@@ -12,11 +12,12 @@ from typing import Any, Generic, TypeVar
 
 import pytest
 
-from gptbot.accumulate import ChatAccumulator, ToolCall
-from gptbot.events import StreamEvent, Usage
-from gptbot.ndjson import decode_ndjson
-from gptbot.providers.base import WholeCallNumbering
-from gptbot.sse import SSEEvent, decode_sse
+from gptbot.core.events import StreamEvent, Usage
+from gptbot.core.types import ToolCall
+from gptbot.llm.accumulate import ChatAccumulator
+from gptbot.llm.ndjson import decode_ndjson
+from gptbot.llm.providers.base import WholeCallNumbering
+from gptbot.llm.sse import SSEEvent, decode_sse
 
 STREAMS = Path(__file__).resolve().parents[3] / "shared" / "streams"
 NO_STREAMS = f"captured transcripts not found at {STREAMS} (shared test data is not in the repo)"

@@ -1,0 +1,123 @@
+"""The `gptbot` command: setup, serve, worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dotenv import load_dotenv
+
+from gptbot.config import Config
+from gptbot.core.errors import GptBotError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    load_dotenv()
+    try:
+        return int(args.run(args) or 0)
+    except GptBotError as exc:
+        print(f"gptbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gptbot", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="command")
+    setup = sub.add_parser("setup", help="register /gpt, the bot user and the webhook URL")
+    setup.add_argument("--public-url", help="base URL Stream can reach (or GPTBOT_PUBLIC_URL)")
+    setup.add_argument("--ngrok", action="store_true", help="use the running ngrok tunnel's URL")
+    setup.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
+    setup.set_defaults(run=_setup)
+    serve = sub.add_parser("serve", help="run the webhook and the embedded worker")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--processes", type=int, default=1, help="gunicorn worker processes")
+    serve.add_argument("--threads", type=int, default=8, help="request threads per process")
+    serve.set_defaults(run=_serve)
+    dev = sub.add_parser("dev", help="the whole loop locally: Stream emulator, playground, model")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000, help="port of the playground")
+    dev.set_defaults(run=_dev)
+    models = sub.add_parser("models", help="install the embedded model's weights")
+    models.add_argument("action", choices=["install"])
+    models.add_argument("name", help="qwen2.5-coder-1.5b, qwen2.5-coder-0.5b or smollm2-135m")
+    models.set_defaults(run=_models)
+    doctor = sub.add_parser("doctor", help="check the whole setup; non-zero exit when broken")
+    doctor.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
+    doctor.set_defaults(run=_doctor)
+    worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
+    worker.set_defaults(run=_worker)
+    return parser
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from gptbot.stream.api import StreamApi
+    from gptbot.stream.registration import register
+    from gptbot.web.public_url import public_url_for
+
+    config = Config.from_env()
+    url = args.public_url or public_url_for(_without_public_url(config) if args.ngrok else config,
+                                            args.port)
+    stream = StreamApi.from_config(config)
+    for change in register(stream, config, url) or ["already up to date"]:
+        print(f"  {change}")
+    print(f"Stream now calls {config.handler_url(url)} for /{config.command}")
+    return 0
+
+
+def _without_public_url(config: Config) -> Config:
+    from dataclasses import replace
+
+    return replace(config, public_url=None)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gptbot.server import run_gunicorn
+
+    Config.from_env()  # fail here, with the missing variable named, not inside gunicorn
+    run_gunicorn(args.host, args.port, args.processes, args.threads)
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from gptbot.cli.dev import run
+
+    return run(args.port, args.host)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from gptbot.local.weights import install
+
+    install(args.name)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from gptbot.cli.doctor import render, run_checks
+
+    checks = run_checks(port=args.port)
+    print(render(checks))
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from gptbot.jobs.queue import EmbeddedWorker, lease_for
+    from gptbot.server import configure_logging
+    from gptbot.services import build_services
+
+    config = Config.from_env()
+    configure_logging(config.log_level)
+    services = build_services(config)
+    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers, lease_for(config))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker.start()
+    stop.wait()
+    worker.stop()
+    return 0
+

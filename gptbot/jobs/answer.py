@@ -1,0 +1,170 @@
+"""The background job: turn one `/gpt` question into a streamed reply in the channel."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from gptbot.config import Config
+from gptbot.conversation.channel_history import recent_messages, transcript
+from gptbot.conversation.memory import Memory
+from gptbot.conversation.prompts import Prompts
+from gptbot.conversation.summarize import channel_request, complete, fold_request
+from gptbot.core.errors import GptBotError
+from gptbot.core.types import ChatRequest, Turn
+from gptbot.jobs.job import SUMMARIZE, AnswerJob
+from gptbot.jobs.queue import lease_for
+from gptbot.jobs.stop import STOPPED_NOTE, StoppableSink, StopRequested
+from gptbot.llm.generation import Generation, generate
+from gptbot.llm.providers import Provider
+from gptbot.llm.tokens import clip_to_tokens, prompt_budget, usable_window
+from gptbot.llm.tools import Toolbox, ToolContext
+from gptbot.store import ConversationStore, JobStore
+from gptbot.stream.api import StreamApi
+from gptbot.stream.reply import ReplyTarget, ReplyWriter
+
+log = logging.getLogger(__name__)
+
+
+class Answerer:
+    def __init__(
+        self,
+        config: Config,
+        stream: StreamApi,
+        provider: Provider,
+        jobs: JobStore,
+        conversations: ConversationStore,
+        prompts: Prompts,
+        clock: Callable[[], float] = time.monotonic,
+        toolbox: Toolbox | None = None,
+    ) -> None:
+        self.config = config
+        self.toolbox = toolbox
+        self.stream = stream
+        self.provider = provider
+        self.jobs = jobs
+        self.clock = clock
+        self.prompts = prompts
+        self.memory = Memory(conversations, prompt_budget(config), self._fold)
+
+    def run(self, job: AnswerJob) -> None:
+        if not self.jobs.start_job(job.key, time.time(), lease_for(self.config)):
+            log.info("job %s already done or running elsewhere; skipping", job.key)
+            return
+        writer = self._writer(job)
+        if writer.begin():
+            self._answer(job, writer)
+        else:
+            log.info("reply %s was already complete", job.reply_id)
+        self.jobs.finish_job(job.key, time.time())
+
+    def _writer(self, job: AnswerJob) -> ReplyWriter:
+        target = ReplyTarget(
+            job.channel_type, job.channel_id, job.reply_id, job.parent_id, self.config.bot_user_id
+        )
+        return ReplyWriter(
+            self.stream,
+            target,
+            self.config.update_interval,
+            self.stream.message_limit(job.channel_type, self.config.max_message_length),
+            self.clock,
+            on_progress=lambda: self.jobs.heartbeat_job(job.key, time.time()),
+        )
+
+    def _answer(self, job: AnswerJob, writer: ReplyWriter) -> None:
+        since = job.asked_at or time.time()
+        sink = StoppableSink(
+            writer,
+            lambda: self.jobs.stop_requested(job.stop_scopes, since),
+            self.config.update_interval,
+            self.clock,
+        )
+        try:
+            sink.check()  # stopped while it waited in the queue
+            request, note = self._plan(job)
+            result = generate(self.provider, request, sink, tools=self.toolbox,
+                              max_rounds=self.config.max_tool_rounds,
+                              timeout=self.config.tool_timeout, context=tool_context(job))
+        except StopRequested:
+            log.info("answer %s stopped on request", job.reply_id)
+            self._remember(job, sink.text)
+            writer.finish(STOPPED_NOTE)
+        except GptBotError as exc:
+            log.warning("answer %s failed: %s", job.reply_id, exc)
+            writer.fail(exc.user_message)
+        except Exception:
+            log.exception("answer %s failed unexpectedly", job.reply_id)
+            writer.fail(GptBotError.user_message)
+        else:
+            self._log_usage(job, result)
+            self._remember(job, result.text)
+            writer.finish(" ".join(n for n in (note, result.note) if n))
+
+    def _plan(self, job: AnswerJob) -> tuple[ChatRequest, str]:
+        """The request to send, and a note for the reader about the memory used."""
+        if job.kind == SUMMARIZE:
+            lines = transcript(
+                recent_messages(
+                    self.stream, (job.channel_type, job.channel_id), job.parent_id, job.limit
+                ),
+                self.config.bot_user_id,
+                include_bot=True,
+            )
+            return channel_request(
+                self.config.model, lines, self.config.max_tokens, self.memory.budget
+            ), ""
+        system = self.prompts.for_channel(job.cid)
+        prompt = self.memory.prepare(job.conversation, system, job.question, self._context(job))
+        request = ChatRequest(self.config.model, prompt.messages, max_tokens=self.config.max_tokens)
+        return request, prompt.note
+
+    def _context(self, job: AnswerJob) -> list[str]:
+        """The last GPTBOT_CHANNEL_CONTEXT messages of the channel (or thread), if enabled."""
+        limit = self.config.channel_context
+        if limit <= 0:
+            return []
+        try:
+            messages = recent_messages(
+                self.stream, (job.channel_type, job.channel_id), job.parent_id, limit
+            )
+        except Exception as exc:  # context is a nicety: answer without it
+            log.warning("could not read recent messages of %s: %s", job.conversation, exc)
+            return []
+        lines = transcript(messages, self.config.bot_user_id, include_bot=False)
+        return clip_to_tokens(lines, self.memory.budget // 4)
+
+    def _fold(self, previous: str, turns: list[Turn], limit: int) -> str:
+        request = fold_request(
+            self.config.model, previous, turns, limit, usable_window(self.config)
+        )
+        return complete(self.provider, request)
+
+    def _remember(self, job: AnswerJob, answer: str) -> None:
+        turn = Turn(
+            job.reply_id,
+            job.asked_at or time.time(),
+            job.user_id,
+            job.user_name,
+            job.remembered_question,
+            answer.strip(),
+        )
+        try:
+            self.memory.remember(job.conversation, turn)
+        except Exception:  # the answer is already in the channel; memory is secondary
+            log.exception("could not remember %s", job.reply_id)
+
+    def _log_usage(self, job: AnswerJob, result: Generation) -> None:
+        usage = result.usage
+        log.info(
+            "answered %s: %d chars, finish=%s, tokens in=%s out=%s",
+            job.reply_id,
+            len(result.text),
+            result.finish_reason or "?",
+            usage.input_tokens if usage else "?",
+            usage.output_tokens if usage else "?",
+        )
+
+
+def tool_context(job: AnswerJob) -> ToolContext:
+    return ToolContext(job.channel_type, job.channel_id, job.user_id, job.user_name)

@@ -1,0 +1,53 @@
+"""The queued unit of work: one `/gpt` question (or summary request) as a plain payload."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from gptbot.conversation.memory import conversation_key
+
+ANSWER, SUMMARIZE = "answer", "summarize"  # job kinds
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerJob:
+    key: str
+    reply_id: str
+    channel_type: str
+    channel_id: str
+    parent_id: str | None
+    user_id: str
+    user_name: str
+    question: str
+    kind: str = ANSWER
+    limit: int = 0  # SUMMARIZE: how many recent messages
+    asked_at: float = 0.0  # stop requests from this moment on apply to this job
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> AnswerJob:
+        # Unknown keys are dropped: a newer web process may queue work for an older worker.
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in payload.items() if k in known})
+
+    @property
+    def cid(self) -> str:
+        return f"{self.channel_type}:{self.channel_id}"
+
+    @property
+    def conversation(self) -> str:
+        return conversation_key(self.cid, self.parent_id)
+
+    @property
+    def stop_scopes(self) -> list[str]:
+        """A stop for this thread, or for the whole channel, stops this job."""
+        return list(dict.fromkeys([self.conversation, self.cid]))
+
+    @property
+    def remembered_question(self) -> str:
+        if self.kind == SUMMARIZE:
+            return f"Summarize the last {self.limit} messages here."
+        return self.question

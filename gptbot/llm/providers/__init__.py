@@ -1,0 +1,55 @@
+"""LLM providers, one module each (its pure wire format in `*_wire.py` beside it), looked
+up by name (GPTBOT_PROVIDER, GPTBOT_FALLBACK)."""
+
+from __future__ import annotations
+
+import importlib
+
+from gptbot.config import DEFAULT_MODELS, Config
+from gptbot.core.errors import ConfigError
+from gptbot.llm.providers.base import Provider
+from gptbot.llm.providers.fallback import Candidate, FallbackProvider
+
+# Looked up by name and imported on first use: a deployment loads only the adapters it
+# runs, and `local` needs the optional `local` extra.
+PROVIDERS: dict[str, str] = {
+    "openai": "gptbot.llm.providers.openai:OpenAIProvider",
+    "azure": "gptbot.llm.providers.azure:AzureProvider",
+    "anthropic": "gptbot.llm.providers.anthropic:AnthropicProvider",
+    "gemini": "gptbot.llm.providers.gemini:GeminiProvider",
+    "ollama": "gptbot.llm.providers.ollama:OllamaProvider",
+    "local": "gptbot.llm.providers.local:LocalModelProvider",
+}
+
+
+def build_provider(config: Config) -> Provider:
+    """The configured provider; wrapped in a FallbackProvider when GPTBOT_FALLBACK is set."""
+    primary = _build(config.provider, config, "GPTBOT_PROVIDER")
+    if not config.fallback:
+        return primary
+    chain = [Candidate(primary)]
+    chain += [_fallback_candidate(entry, config) for entry in config.fallback]
+    return FallbackProvider(chain)
+
+
+def _build(name: str, config: Config, variable: str) -> Provider:
+    try:
+        module, _, attribute = PROVIDERS[name].partition(":")
+    except KeyError:
+        known = ", ".join(sorted(PROVIDERS))
+        raise ConfigError(f"{variable}: provider {name!r} is unknown; use one of {known}") from None
+    provider_class = getattr(importlib.import_module(module), attribute)
+    provider: Provider = provider_class.from_config(config)
+    return provider
+
+
+def _fallback_candidate(entry: str, config: Config) -> Candidate:
+    """`provider:model`; the model may itself contain colons (ollama:llama3.2:3b)."""
+    name, _, model = (part.strip() for part in entry.partition(":"))
+    model = model or DEFAULT_MODELS.get(name, "")
+    if not model:
+        raise ConfigError(f"GPTBOT_FALLBACK entry {entry!r} needs a model: use provider:model")
+    return Candidate(_build(name, config, "GPTBOT_FALLBACK"), model)
+
+
+__all__ = ["PROVIDERS", "Provider", "build_provider"]

@@ -1,0 +1,154 @@
+"""Anthropic Messages API: our request → JSON body, stream events → `gptbot.events`.
+
+Every event's JSON carries a `type` equal to its SSE event name, so mapping works on
+the data alone. Content blocks are routed by `index`: text blocks give TextDelta,
+thinking blocks ThinkingDelta, tool_use blocks ToolCallDelta keyed by the block index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gptbot.core.events import (
+    Finish,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+)
+from gptbot.core.types import ChatMessage, ChatRequest, ToolCall
+from gptbot.llm.providers.base import arguments_object, system_text
+from gptbot.llm.providers.wire_common import (
+    error_event,
+    load_object,
+    strict_int,
+    turns_without_system,
+    usage_event,
+)
+
+DEFAULT_MAX_TOKENS = 1024  # the API requires max_tokens
+
+
+def map_event(data: str) -> list[StreamEvent]:
+    """Map one SSE data payload; raise ValueError if it is not a JSON object."""
+    # json.loads also copes with the whitespace padding seen in the wild.
+    event = load_object(data, "Anthropic event")
+    kind = event.get("type")
+    if kind == "content_block_start":
+        return _block_start(event)
+    if kind == "content_block_delta":
+        return _block_delta(event)
+    if kind == "message_start":
+        message = event.get("message")
+        return _usage(message.get("usage") if isinstance(message, dict) else None)
+    if kind == "message_delta":
+        return _message_delta(event)
+    if kind == "error":
+        return [_error(event.get("error"))]
+    return []  # ping, content_block_stop, message_stop and types added later
+
+
+def _block_start(event: dict[str, Any]) -> list[StreamEvent]:
+    block = event.get("content_block")
+    if not isinstance(block, dict):
+        return []
+    if block.get("type") == "tool_use":
+        index = _index(event)
+        return [ToolCallDelta(index, block.get("id") or None, block.get("name") or None)]
+    text = block.get("text")
+    return [TextDelta(text)] if block.get("type") == "text" and text else []
+
+
+def _block_delta(event: dict[str, Any]) -> list[StreamEvent]:
+    delta = event.get("delta")
+    if not isinstance(delta, dict):
+        return []
+    kind = delta.get("type")
+    if kind == "text_delta" and delta.get("text"):
+        return [TextDelta(str(delta["text"]))]
+    if kind == "input_json_delta" and delta.get("partial_json"):
+        return [ToolCallDelta(_index(event), arguments=str(delta["partial_json"]))]
+    if kind == "thinking_delta" and delta.get("thinking"):
+        return [ThinkingDelta(str(delta["thinking"]))]
+    return []  # signature_delta (an opaque token, not text), citations_delta …
+
+
+def _message_delta(event: dict[str, Any]) -> list[StreamEvent]:
+    delta = event.get("delta")
+    reason = delta.get("stop_reason") if isinstance(delta, dict) else None
+    events: list[StreamEvent] = [Finish(str(reason))] if reason else []
+    return events + _usage(event.get("usage"))
+
+
+def _usage(usage: Any) -> list[StreamEvent]:
+    # message_start has the input count, message_delta the final (cumulative) output count.
+    if not isinstance(usage, dict):
+        return []
+    return [usage_event(usage, "input_tokens", "output_tokens")]
+
+
+def _error(error: Any) -> StreamError:
+    return error_event(error, "Anthropic reported an error", lambda e: e.get("type") or None)
+
+
+def _index(event: dict[str, Any]) -> int:
+    return strict_int(event.get("index")) or 0
+
+
+# --- request ----------------------------------------------------------------------------
+
+
+def request_body(request: ChatRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": messages_json(request.messages),
+        "stream": True,
+    }
+    system = system_text(request)
+    if system:
+        body["system"] = system
+    if request.tools:
+        body["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters}
+            for t in request.tools
+        ]
+    return {**body, **request.extra}
+
+
+def messages_json(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
+    """Conversation without system messages; the results of one round's tool calls must
+    all sit in the single user message that follows the assistant's tool_use blocks."""
+    return turns_without_system(messages, _message_json, _append_tool_result)
+
+
+def _message_json(message: ChatMessage) -> dict[str, Any]:
+    if message.tool_calls:
+        return {"role": "assistant", "content": _assistant_blocks(message)}
+    return {"role": message.role, "content": message.content}
+
+
+def _append_tool_result(out: list[dict[str, Any]], message: ChatMessage) -> None:
+    block = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+    last = out[-1] if out else None
+    if last and last["role"] == "user" and isinstance(last["content"], list):
+        last["content"].append(block)
+    else:
+        out.append({"role": "user", "content": [block]})
+
+
+def _assistant_blocks(message: ChatMessage) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    return blocks + [_tool_use(call) for call in message.tool_calls]
+
+
+def _tool_use(call: ToolCall) -> dict[str, Any]:
+    return {
+        "type": "tool_use",
+        "id": call.id,
+        "name": call.name,
+        "input": arguments_object(call.arguments),
+    }

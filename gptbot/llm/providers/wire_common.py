@@ -1,0 +1,109 @@
+"""Defensive reads every wire mapper needs, whatever the vendor.
+
+Each provider streams JSON objects carrying the same kinds of things (token counts,
+tool-call arguments, error objects, alternatives numbered by `index`), and each must be
+read without trusting types: values may be null, absent or of the wrong type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from gptbot.core.events import (
+    RefusalDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    Usage,
+)
+from gptbot.core.types import ChatMessage
+
+Turn = dict[str, Any]  # one message of a request body, in the vendor's own shape
+
+
+def load_json(data: str, what: str) -> Any:
+    """Parse one payload; raise ValueError naming `what` ("Gemini chunk") if it is not JSON."""
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} is not valid JSON ({exc.msg} at {exc.pos})") from None
+
+
+def load_object(data: str, what: str) -> dict[str, Any]:
+    """Parse one payload; raise ValueError naming `what` if it is not a JSON object."""
+    value = load_json(data, what)
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def strict_int(value: Any) -> int | None:
+    """`value` if it is an int, else None."""
+    # bool is an int subclass; a count or an index never is one.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def text_deltas(thinking: Any, text: Any, refusal: Any = None) -> list[StreamEvent]:
+    """Reasoning, answer and refusal pieces, in that order, for each that is a non-empty
+    string: role chunks and tool-call chunks carry "" or null instead."""
+    kinds = ((ThinkingDelta, thinking), (TextDelta, text), (RefusalDelta, refusal))
+    return [kind(value) for kind, value in kinds if value and isinstance(value, str)]
+
+
+def usage_event(raw: dict[str, Any], input_key: str, output_key: str) -> Usage:
+    """A usage report; each vendor names its input and output token counts differently."""
+    return Usage(strict_int(raw.get(input_key)), strict_int(raw.get(output_key)), raw)
+
+
+def error_event(
+    error: Any, default_message: str, code_of: Callable[[dict[str, Any]], Any]
+) -> StreamError:
+    """A vendor's error object (or bare error value) as a StreamError.
+
+    `code_of` picks the vendor's code from the object; None means there is none.
+    """
+    if not isinstance(error, dict):
+        return StreamError(str(error or default_message))
+    message = error.get("message") or default_message
+    code = code_of(error)
+    return StreamError(str(message), None if code is None else str(code))
+
+
+def choice_zero(entries: Any) -> dict[str, Any] | None:
+    """The entry with `index` 0 (absent counts as 0) of OpenAI's choices or Gemini's
+    candidates: with several alternatives they interleave, one per chunk, so position
+    says nothing."""
+    if not isinstance(entries, list):
+        return None
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("index", 0) == 0:
+            return entry
+    return None
+
+
+def whole_arguments(value: Any) -> str:
+    """A whole tool call's arguments object (Gemini, Ollama) as the JSON text the
+    accumulator collects; anything but an object counts as no arguments."""
+    return json.dumps(value if isinstance(value, dict) else {})
+
+
+def turns_without_system(
+    messages: tuple[ChatMessage, ...],
+    turn_json: Callable[[ChatMessage], Turn],
+    add_tool_result: Callable[[list[Turn], ChatMessage], None],
+) -> list[Turn]:
+    """The conversation for APIs that take the system prompt separately (Anthropic,
+    Gemini). Tool results go through `add_tool_result`: those APIs want all results of
+    one round in a single user turn, so it may extend the previous turn."""
+    turns: list[Turn] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "tool":
+            add_tool_result(turns, message)
+        else:
+            turns.append(turn_json(message))
+    return turns

@@ -1,0 +1,24 @@
+"""The Redis implementation of every store contract: for processes on several machines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from gptbot.store import Stores
+from gptbot.store.redis.conversations import RedisConversations
+from gptbot.store.redis.jobs import RedisJobs
+from gptbot.store.redis.settings import RedisSettings
+
+
+def open_redis(url: str, prefix: str = "gptbot:") -> Stores:
+    return redis_stores(redis.Redis.from_url(url, decode_responses=True), prefix)
+
+
+def redis_stores(client: Any, prefix: str = "gptbot:") -> Stores:
+    """Every contract on one client; `prefix` keeps apps (and tests) sharing a Redis apart."""
+    return Stores(
+        jobs=RedisJobs(client, prefix), conversations=RedisConversations(client, prefix),
+        settings=RedisSettings(client, prefix), close=client.close,
+    )

@@ -1,0 +1,19 @@
+"""The SQLite implementation of every store contract, sharing one database file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gptbot.store import Stores
+from gptbot.store.sqlite.conversations import SqliteConversations
+from gptbot.store.sqlite.db import SqliteDb
+from gptbot.store.sqlite.jobs import SqliteJobs
+from gptbot.store.sqlite.settings import SqliteSettings
+
+
+def open_sqlite(path: str | Path) -> Stores:
+    db = SqliteDb(path)
+    return Stores(
+        jobs=SqliteJobs(db), conversations=SqliteConversations(db), settings=SqliteSettings(db),
+        close=db.close,
+    )

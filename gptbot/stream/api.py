@@ -1,0 +1,165 @@
+"""The one door to Stream: every call gptbot makes, through the stream-chat SDK, retried.
+
+Nothing else in gptbot touches the SDK client.
+
+The SDK retries nothing on 429/5xx, so each call here is wrapped in a tenacity
+policy: connection errors, timeouts, 429 and 5xx are retried with jittered
+exponential backoff; any other 4xx is final.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from stream_chat import StreamChat
+from stream_chat.base.exceptions import StreamAPIException
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from gptbot.config import Config
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DUPLICATE_ID = 4  # "a message with ID … already exists"
+MESSAGE_TOO_LONG = 20
+
+
+class MessageExists(Exception):
+    """A message with our deterministic id is already there: an earlier attempt sent it."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, StreamAPIException):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+def error_code(exc: StreamAPIException) -> int | None:
+    code = getattr(exc, "error_code", None)
+    return code if isinstance(code, int) else None
+
+
+class StreamApi:
+    def __init__(self, client: StreamChat, attempts: int = 5, max_wait: float = 8.0) -> None:
+        self.client = client
+        # Cleared the first time Stream refuses the ephemeral endpoint (older plans/regions).
+        self._broadcast_supported = True
+        self._message_limits: dict[str, int] = {}
+        self._retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(attempts),
+            wait=wait_random_exponential(multiplier=0.2, max=max_wait),
+            before_sleep=before_sleep_log(log, logging.WARNING),
+            reraise=True,
+        )
+
+    @classmethod
+    def from_config(cls, config: Config, attempts: int = 5) -> StreamApi:
+        options: dict[str, Any] = {}
+        if config.stream_chat_url:
+            options["base_url"] = config.stream_chat_url
+        client = StreamChat(config.stream_api_key, config.stream_api_secret, **options)
+        return cls(client, attempts=attempts)
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._retrying(fn, *args, **kwargs)
+
+    def message_limit(self, channel_type: str, ceiling: int) -> int:
+        """The channel type's max_message_length (never above `ceiling`), read once per type:
+        the endpoint allows 60 calls a minute. Unreadable → the ceiling, Stream's default."""
+        if channel_type not in self._message_limits:
+            self._message_limits[channel_type] = self._read_limit(channel_type, ceiling)
+        return min(self._message_limits[channel_type], ceiling)
+
+    def _read_limit(self, channel_type: str, default: int) -> int:
+        try:
+            value = self.client.get_channel_type(channel_type).get("max_message_length")  # once
+        except (StreamAPIException, requests.RequestException) as exc:
+            log.warning("could not read the message limit of %r: %s", channel_type, exc)
+            return default
+        return value if isinstance(value, int) and value > 0 else default
+
+    def send_message(self, cid: tuple[str, str], message: dict[str, Any], user_id: str) -> dict:
+        channel = self.client.channel(*cid)
+        try:
+            return self.call(channel.send_message, message, user_id, skip_push=True)["message"]
+        except StreamAPIException as exc:
+            if exc.status_code == 400 and error_code(exc) == DUPLICATE_ID and "id" in message:
+                raise MessageExists(message["id"]) from exc
+            raise
+
+    def get_message(self, message_id: str) -> dict[str, Any]:
+        return self.call(self.client.get_message, message_id)["message"]
+
+    def update_message(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        """A persisted partial update (one database write on Stream's side)."""
+        self.call(self.client.update_message_partial, message_id, {"set": fields}, user_id)
+
+    def broadcast_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        """Stream's ephemeral update: every watcher sees it, nothing is written to the database."""
+        body = {"set": fields, "user": {"id": user_id}}
+        self.call(self.client.patch, f"messages/{message_id}/ephemeral", data=body)
+
+    def show_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        """An intermediate update: broadcast only, or persisted once Stream has refused the
+        ephemeral endpoint (remembered for the life of this process)."""
+        if self._broadcast_supported:
+            try:
+                self.broadcast_update(message_id, fields, user_id)
+                return
+            except StreamAPIException as exc:
+                if is_transient(exc):
+                    raise
+                log.warning("ephemeral update refused (%s); using persisted updates", exc)
+                self._broadcast_supported = False
+        self.update_message(message_id, fields, user_id)
+
+    def send_event(self, cid: tuple[str, str], event: dict[str, Any], user_id: str) -> None:
+        self.call(self.client.channel(*cid).send_event, event, user_id)
+
+    def channel_messages(self, cid: tuple[str, str], limit: int) -> list[dict[str, Any]]:
+        channel = self.client.channel(*cid)
+        return list(self.call(channel.query, messages={"limit": limit})["messages"])
+
+    def thread_replies(
+        self, cid: tuple[str, str], parent_id: str, limit: int
+    ) -> list[dict[str, Any]]:
+        channel = self.client.channel(*cid)
+        return list(self.call(channel.get_replies, parent_id, limit=limit)["messages"])
+
+    def app_settings(self) -> dict[str, Any]:
+        return dict(self.call(self.client.get_app_settings).get("app", {}))
+
+    def update_app_settings(self, **settings: Any) -> None:
+        self.call(self.client.update_app_settings, **settings)
+
+    def upsert_user(self, user: dict[str, Any]) -> None:
+        self.call(self.client.upsert_user, user)
+
+    def find_user(self, user_id: str) -> dict[str, Any] | None:
+        users = self.call(self.client.query_users, {"id": user_id})["users"]
+        return users[0] if users else None
+
+    def commands(self) -> list[dict[str, Any]]:
+        return list(self.call(self.client.list_commands)["commands"])
+
+    def create_command(self, command: dict[str, Any]) -> None:
+        self.call(self.client.create_command, command)
+
+    def update_command(self, name: str, **fields: Any) -> None:
+        self.call(self.client.update_command, name, **fields)
+
+    def channel_type(self, name: str) -> dict[str, Any]:
+        return dict(self.call(self.client.get_channel_type, name))
+
+    def update_channel_type(self, name: str, **fields: Any) -> None:
+        self.call(self.client.update_channel_type, name, **fields)

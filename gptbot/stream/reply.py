@@ -1,0 +1,172 @@
+"""Writes one streamed answer into a channel as the bot, the way Stream's AI UI expects.
+
+Placeholder message (`ai_generated`) → `ai_indicator.update` THINKING → GENERATING at the
+first token → broadcast-only intermediate text at most once per interval → one persisted
+final text with `generating: false` → `ai_indicator.clear`. Text past the channel's
+length limit continues in follow-up messages with ids derived from the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gptbot.core.states import ERROR, GENERATING, THINKING
+from gptbot.stream.api import MessageExists, StreamApi
+
+log = logging.getLogger(__name__)
+REPLY_PREFIX = "gpt-"  # every reply id (and so every part of a reply) starts with this
+
+
+def reply_id_for(source: str) -> str:
+    """Deterministic, from the question's message id: a retried job finds its earlier reply
+    (Stream answers code 4). Ids Stream would not accept are hashed."""
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,200}", source):
+        return REPLY_PREFIX + source
+    return REPLY_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:40]
+
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    channel_type: str
+    channel_id: str
+    reply_id: str
+    parent_id: str | None
+    bot_user_id: str
+
+    @property
+    def cid(self) -> tuple[str, str]:
+        return (self.channel_type, self.channel_id)
+
+    def part_id(self, index: int) -> str:
+        return self.reply_id if index == 0 else f"{self.reply_id}-{index + 1}"
+
+
+class ReplyWriter:
+    def __init__(
+        self,
+        stream: StreamApi,
+        target: ReplyTarget,
+        interval: float,
+        max_length: int,
+        clock: Callable[[], float] = time.monotonic,
+        on_progress: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.stream = stream
+        self.target = target
+        self.interval = interval
+        self.max_length = max_length
+        self.clock = clock
+        self.on_progress = on_progress
+        self.text = ""  # the text of the current part only
+        self.part = 0
+        self.state = ""
+        self.last_flush = clock()
+        self.flushed_text = ""
+
+    @property
+    def message_id(self) -> str:
+        return self.target.part_id(self.part)
+
+    def begin(self) -> bool:
+        """Post the placeholder; False when an earlier attempt already finished this reply."""
+        if not self._create_part(""):
+            existing = self.stream.get_message(self.message_id)
+            if existing.get("text") and not existing.get("generating"):
+                return False
+        self.set_state(THINKING)
+        return True
+
+    def add(self, delta: str) -> None:
+        if not delta:
+            return
+        if self.state != GENERATING:
+            self.set_state(GENERATING)
+        self.text += delta
+        while len(self.text) > self.max_length:
+            self._continue_in_next_part()
+        if self.clock() - self.last_flush >= self.interval:
+            self._flush()
+
+    def set_state(self, state: str, message: str = "") -> None:
+        self.state = state
+        # ai_message is Stream's optional free text beside the state ("2 answers ahead…").
+        extra = {"ai_message": message} if message else {}
+        self._event("ai_indicator.update", ai_state=state, **extra)
+
+    def finish(self, note: str = "") -> None:
+        self._persist(self._with_note(note), final=True)
+        self._event("ai_indicator.clear")
+
+    def fail(self, note: str) -> None:
+        """Keep whatever was generated, say briefly what went wrong, never stay 'generating'."""
+        self.set_state(ERROR)
+        self._persist(self._with_note(note), final=True)
+
+    def _with_note(self, note: str) -> str:
+        text = self.text.rstrip()
+        if not note:
+            return text or "…"
+        # A note that would not fit is dropped rather than pushing text into another part.
+        combined = f"{text}\n\n_{note}_" if text else note
+        return combined if len(combined) <= self.max_length else text
+
+    def _create_part(self, text: str) -> bool:
+        message = {"id": self.message_id, "text": text, "ai_generated": True, "generating": True}
+        if self.target.parent_id:
+            message["parent_id"] = self.target.parent_id
+        try:
+            self.stream.send_message(self.target.cid, message, self.target.bot_user_id)
+        except MessageExists:
+            return False
+        return True
+
+    def _continue_in_next_part(self) -> None:
+        cut = split_point(self.text, self.max_length)
+        head, self.text = self.text[:cut].rstrip(), self.text[cut:].lstrip()
+        self._persist(head, final=True)
+        self.part += 1
+        self._create_part("")
+        self._event("ai_indicator.update", ai_state=GENERATING)
+
+    def _flush(self) -> None:
+        self.last_flush = self.clock()
+        if self.text == self.flushed_text:
+            return
+        fields = {"text": self.text, "generating": True}
+        try:
+            self._broadcast(fields)
+            self.flushed_text = self.text
+        except Exception as exc:  # an intermediate update is best effort: the final one counts
+            log.warning("intermediate update of %s failed: %s", self.message_id, exc)
+        self.on_progress()
+
+    def _broadcast(self, fields: dict[str, object]) -> None:
+        self.stream.show_update(self.message_id, fields, self.target.bot_user_id)
+
+    def _persist(self, text: str, final: bool) -> None:
+        fields = {"text": text, "generating": not final}
+        self.stream.update_message(self.message_id, fields, self.target.bot_user_id)
+        self.flushed_text = text
+
+    def _event(self, kind: str, **fields: str) -> None:
+        event = {"type": kind, "message_id": self.message_id, "cid": ":".join(self.target.cid)}
+        try:
+            self.stream.send_event(self.target.cid, {**event, **fields}, self.target.bot_user_id)
+        except Exception as exc:  # the indicator is cosmetic; the message itself is what matters
+            log.warning("%s event for %s failed: %s", kind, self.message_id, exc)
+
+
+def split_point(text: str, limit: int) -> int:
+    """Where to cut text longer than limit: the last paragraph, line, sentence or word break."""
+    window = text[:limit]
+    for separator in ("\n\n", "\n", ". ", " "):
+        at = window.rfind(separator)
+        if at >= limit // 2:
+            return at + len(separator)
+    return limit

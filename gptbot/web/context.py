@@ -1,0 +1,19 @@
+"""What the command handlers use inside the webhook's 1 s budget, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gptbot.config import Config
+from gptbot.conversation.prompts import Prompts
+from gptbot.jobs.queue import JobQueue
+from gptbot.store import ConversationStore, JobStore
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    config: Config
+    jobs: JobStore
+    conversations: ConversationStore
+    prompts: Prompts
+    queue: JobQueue

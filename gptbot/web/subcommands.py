@@ -1,0 +1,147 @@
+"""`/gpt help|reset|stop|system|persona|summarize`: the first word of the arguments.
+
+Anything that does not match a subcommand's exact shape is a question, so
+`/gpt help me write a poem` and `/gpt summarize this thread for me` are still answered.
+The handlers here run inside the webhook (1 s budget) and use local state only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from gptbot.config import Config
+from gptbot.conversation.channel_history import MAX_LIMIT
+from gptbot.conversation.memory import conversation_key
+from gptbot.conversation.prompts import PERSONAS, find_persona
+from gptbot.web.context import CommandContext
+from gptbot.web.webhook import CommandCall
+
+SUMMARIZE_DEFAULT = 50
+SUMMARIZE_MAX = MAX_LIMIT
+CLEAR_WORDS = ("default", "reset", "clear")
+
+HELP = """**/{cmd}** asks the AI assistant. It remembers this {place}'s earlier questions.
+`/{cmd} <question>`, for example `/{cmd} How do I change my billing address?`
+`/{cmd} summarize [N]`: summarize the last N messages here (default {n})
+`/{cmd} stop`: stop the answer being written here
+`/{cmd} reset`: forget this {place}'s conversation
+`/{cmd} persona [name]`: list the personas, or (admins) switch to one: {personas}
+`/{cmd} system <text>`: (admins) set this channel's system prompt; `/{cmd} system reset` undoes it
+The answer appears here as a message from {bot}, growing while it is written.
+Now: {prompt}; {memory}."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    name: str
+    text: str = ""
+    limit: int = 0
+
+
+def parse(args: str) -> Subcommand | None:
+    """The subcommand the arguments spell, or None for a question."""
+    word, _, rest = args.strip().partition(" ")
+    word, rest = word.lower(), rest.strip()
+    if word in ("help", "reset", "stop") and not rest:
+        return Subcommand(word)
+    if word in ("summarize", "summarise") and (not rest or rest.isdigit()):
+        limit = int(rest) if rest else SUMMARIZE_DEFAULT
+        return Subcommand("summarize", limit=min(max(limit, 1), SUMMARIZE_MAX))
+    if word == "system":
+        return Subcommand("system", rest)
+    if word == "persona" and len(rest.split()) <= 1:
+        return Subcommand("persona", rest)
+    return None
+
+
+def is_admin(call: CommandCall, config: Config) -> bool:
+    return call.user_role == "admin" or call.user_id in config.admins
+
+
+def handle(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> dict[str, Any]:
+    """The ephemeral answer to a handler-side subcommand (all but summarize)."""
+    handlers = {
+        "help": help_text,
+        "reset": reset,
+        "stop": stop,
+        "system": system,
+        "persona": persona,
+    }
+    return ephemeral(handlers[sub.name](sub, call, ctx))
+
+
+def ephemeral(text: str) -> dict[str, Any]:
+    return {"message": {"type": "ephemeral", "text": text}}
+
+
+def help_text(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    config = ctx.config
+    memory = ctx.conversations.load_conversation(conversation_key(call.cid, call.parent_id))
+    count = len(memory.turns)
+    remembered = f"{count} earlier question{'' if count == 1 else 's'} remembered"
+    if memory.summary:
+        remembered += ", plus a summary of older ones"
+    return HELP.format(
+        cmd=config.command,
+        place=_place(call),
+        n=SUMMARIZE_DEFAULT,
+        personas=", ".join(p.name for p in PERSONAS),
+        bot=config.bot_name,
+        prompt=ctx.prompts.describe(call.cid),
+        memory=remembered,
+    )
+
+
+def reset(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    ctx.conversations.forget_conversation(conversation_key(call.cid, call.parent_id))
+    return (
+        f"Done: I forgot this {_place(call)}'s conversation. "
+        "The channel's persona or system prompt stays as it was."
+    )
+
+
+def stop(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    ctx.jobs.request_stop(conversation_key(call.cid, call.parent_id), time.time())
+    return f"Stopping the answer being written in this {_place(call)}, if there is one."
+
+
+def system(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    if not is_admin(call, ctx.config):
+        return _refusal("system", ctx.config.command)
+    prompts = ctx.prompts
+    if not sub.text:
+        return f"This channel uses {prompts.describe(call.cid)}:\n\n{prompts.for_channel(call.cid)}"
+    if sub.text.lower() in CLEAR_WORDS:
+        prompts.clear(call.cid)
+        return "This channel uses the default system prompt again."
+    prompts.set_custom(call.cid, sub.text)
+    return "This channel's system prompt is set; it applies from the next question."
+
+
+def persona(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    listing = "\n".join(f"`{p.name}`: {p.title}" for p in PERSONAS)
+    if not sub.text:
+        return f"Personas:\n{listing}\nThis channel uses {ctx.prompts.describe(call.cid)}."
+    if not is_admin(call, ctx.config):
+        return _refusal("persona", ctx.config.command)
+    if sub.text.lower() in CLEAR_WORDS:
+        ctx.prompts.clear(call.cid)
+        return "This channel uses the default system prompt again."
+    chosen = find_persona(sub.text)
+    if chosen is None:
+        return f"There is no persona {sub.text!r}. Personas:\n{listing}"
+    ctx.prompts.set_persona(call.cid, chosen)
+    return f"This channel now talks to the {chosen.title} persona."
+
+
+def _refusal(word: str, command: str) -> str:
+    return (
+        f"Only admins can change this channel's prompt. (To ask a question that starts "
+        f"with “{word}”, rephrase it: `/{command} {word} …` is reserved.)"
+    )
+
+
+def _place(call: CommandCall) -> str:
+    return "thread" if call.parent_id else "channel"

@@ -1,0 +1,64 @@
+"""`gptbot doctor` against the emulator, the fake LLM and a running bot."""
+
+from __future__ import annotations
+
+import pytest
+
+from gptbot.cli.doctor import run_checks
+from gptbot.cli.main import main
+from gptbot.emulator import EmulatorState, create_emulator_app, start_server
+from gptbot.services import build_services
+from gptbot.stream.registration import register
+from gptbot.web.app import create_app
+from tests.support.common import API_KEY, API_SECRET, sse_chat_stream
+from tests.support.servers import FakeLLM, serve_llm
+
+
+@pytest.fixture
+def env(tmp_path):
+    state = EmulatorState(api_key=API_KEY, api_secret=API_SECRET)
+    with start_server(create_emulator_app(state)) as stream, \
+            serve_llm(FakeLLM(sse_chat_stream(["OK"]))) as llm:
+        yield {"STREAM_API_KEY": API_KEY, "STREAM_API_SECRET": API_SECRET,
+               "STREAM_CHAT_URL": stream.url, "OPENAI_BASE_URL": llm.url + "/v1",
+               "OPENAI_API_KEY": "sk-x", "GPTBOT_DATA_DIR": str(tmp_path)}
+
+
+def by_name(checks):
+    return {check.name: check for check in checks}
+
+
+def test_everything_green_on_a_registered_running_bot(env):
+    from gptbot.config import Config
+
+    config = Config.from_env(env)
+    services = build_services(config)
+    with start_server(create_app(config, services)) as bot:
+        register(services.stream, config, bot.url)
+        checks = run_checks({**env, "GPTBOT_PUBLIC_URL": bot.url})
+    assert [c.name for c in checks if not c.ok] == []
+    assert by_name(checks)["webhook URL"].detail.endswith("answers")
+
+
+def test_fresh_app_fails_with_fixes(env):
+    checks = by_name(run_checks({**env, "GPTBOT_PUBLIC_URL": "http://127.0.0.1:9"}))
+    assert checks["Stream credentials"].ok
+    for name in ("bot user", "/gpt command", "enabled on 'messaging'", "webhook URL"):
+        assert not checks[name].ok and "gptbot setup" in checks[name].fix
+    assert checks["language model"].ok and checks["store"].ok and checks["job queue"].ok
+
+
+def test_wrong_secret_and_missing_config(env):
+    checks = by_name(run_checks({**env, "STREAM_API_SECRET": "w" * 40}))
+    assert not checks["Stream credentials"].ok
+    assert "STREAM_API_SECRET" in checks["Stream credentials"].fix
+    [config_check] = run_checks({"STREAM_API_SECRET": "x"})
+    assert not config_check.ok and "STREAM_API_KEY" in config_check.detail
+
+
+def test_cli_exit_code(env, monkeypatch, capsys):
+    for name, value in {**env, "GPTBOT_PUBLIC_URL": "http://127.0.0.1:9"}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "fix: run `gptbot setup`" in out
