@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gptbot.core.errors import ConfigError
 
@@ -18,6 +19,33 @@ DEFAULT_MODELS = {
     "gemini": "gemini-2.0-flash",
     "ollama": "llama3.2",
 }
+
+
+@dataclass(frozen=True)
+class CostLimits:
+    """Caps on use and spend (0 = off). Checked in the webhook and before each model call."""
+
+    user_daily: int = 50  # commands per user per day
+    channel_daily: int = 0  # commands per channel per day
+    user_daily_usd: float = 0.0
+    channel_daily_usd: float = 0.0
+    app_daily_usd: float = 0.0
+    app_monthly_usd: float = 0.0
+    timezone: str = "UTC"  # where "today" and "this month" end
+    exempt_admins: bool = True  # from the per-user and per-channel limits, never the app's
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CostLimits:
+        return cls(
+            user_daily=_int(env, "GPTBOT_USER_DAILY_LIMIT", 50, minimum=0),
+            channel_daily=_int(env, "GPTBOT_CHANNEL_DAILY_LIMIT", 0, minimum=0),
+            user_daily_usd=_usd(env, "GPTBOT_USER_DAILY_BUDGET_USD"),
+            channel_daily_usd=_usd(env, "GPTBOT_CHANNEL_DAILY_BUDGET_USD"),
+            app_daily_usd=_usd(env, "GPTBOT_DAILY_BUDGET_USD"),
+            app_monthly_usd=_usd(env, "GPTBOT_MONTHLY_BUDGET_USD"),
+            timezone=_timezone(_get(env, "GPTBOT_TIMEZONE") or "UTC"),
+            exempt_admins=_bool(env, "GPTBOT_LIMITS_EXEMPT_ADMINS", True),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +102,13 @@ class Config:
     max_body_bytes: int = 256 * 1024
     embedded_worker: bool = True
     log_level: str = "INFO"
+    limits: CostLimits = field(default_factory=CostLimits)
+    prices_file: str | None = None  # GPTBOT_PRICES: a TOML file that adds or replaces prices
+    ledger_days: int = 400  # usage rows older than this are pruned
+    # Stream's per-app limits are 1,000 message writes and 10,000 events a minute: stay under.
+    stream_writes_per_min: int = 900
+    stream_events_per_min: int = 9000
+    cache_ttl: int = 0  # seconds a first-turn answer may be reused; 0 = no response cache
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -124,6 +159,12 @@ class Config:
             max_message_length=_int(env, "GPTBOT_MAX_MESSAGE_LENGTH", 5000, minimum=100),
             embedded_worker=_bool(env, "GPTBOT_EMBEDDED_WORKER", True),
             log_level=(_get(env, "GPTBOT_LOG_LEVEL") or "INFO").upper(),
+            limits=CostLimits.from_env(env),
+            prices_file=_get(env, "GPTBOT_PRICES"),
+            ledger_days=_int(env, "GPTBOT_LEDGER_DAYS", 400, minimum=1),
+            stream_writes_per_min=_int(env, "GPTBOT_STREAM_WRITES_PER_MIN", 900, minimum=10),
+            stream_events_per_min=_int(env, "GPTBOT_STREAM_EVENTS_PER_MIN", 9000, minimum=10),
+            cache_ttl=_int(env, "GPTBOT_CACHE_TTL", 0, minimum=0),
         )
 
     @property
@@ -162,6 +203,32 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _usd(env: Mapping[str, str], name: str) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return 0.0
+    try:
+        value = float(raw.removeprefix("$"))
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be an amount in US dollars, like 5 or 0.50, not {raw!r}"
+        ) from None
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"{name} must be 0 (off) or a positive amount, not {raw!r}")
+    return value
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"GPTBOT_TIMEZONE {name!r} is not a time zone: use an IANA name such as "
+            "UTC, Europe/Berlin or America/New_York"
+        ) from None
+    return name
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -19,13 +19,13 @@ from werkzeug.exceptions import HTTPException
 
 from gptbot.emulator.errors import ApiError
 from gptbot.emulator.event_hooks import deliver_event
+from gptbot.emulator.rate_limits import Verdict
 from gptbot.emulator.state import EmulatorState
 
 Json = dict[str, Any]
 View = Callable[..., Json | tuple[Json, int]]
 log = logging.getLogger(__name__)
 
-RATE_LIMIT = "1000"
 JWT_ERRORS: list[tuple[type[Exception], int, str]] = [
     (jwt.InvalidSignatureError, 43, "signature is not valid"),
     (jwt.ExpiredSignatureError, 40, "token is expired"),
@@ -60,9 +60,18 @@ def _before_request(state: EmulatorState) -> None:
     if request.endpoint is None:
         return
     state.count_request(request.endpoint)
+    _enforce_rate_limit(state, request.endpoint)
     fault = state.faults.take(request.method, request.path)
     if fault is not None:
         raise fault.error()
+
+
+def _enforce_rate_limit(state: EmulatorState, op: str) -> None:
+    # Before faults: Stream's limiter sits in front of the endpoint, so a refused request
+    # never reaches it, and every request that does reach it used the budget.
+    g.rate_limit = state.rate_limiter.check(op)
+    if not g.rate_limit.allowed:
+        raise g.rate_limit.error()
 
 
 def _authenticate(state: EmulatorState) -> None:
@@ -114,11 +123,10 @@ def _object(body: Json, key: str) -> Json:
 
 
 def _rate_limit_headers(response: Response) -> Response:
-    # Lowercase on purpose: the SDK's StreamResponse.rate_limit() looks these names up verbatim.
-    reset = str(int(time.time()) // 60 * 60 + 60)
-    response.headers.setdefault("x-ratelimit-limit", RATE_LIMIT)
-    response.headers.setdefault("x-ratelimit-remaining", str(int(RATE_LIMIT) - 1))
-    response.headers.setdefault("x-ratelimit-reset", reset)
+    """The true budget of the request's family; an injected 429 keeps its remaining of 0."""
+    verdict: Verdict | None = g.get("rate_limit")
+    for name, value in (verdict.headers() if verdict else {}).items():
+        response.headers.setdefault(name, value)
     return response
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import queue
+import time
 from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gptbot.emulator import model
@@ -16,6 +18,7 @@ from gptbot.emulator.catalog import Catalog
 from gptbot.emulator.errors import FaultInjector, fail
 from gptbot.emulator.feed import Change, ChangeFeed
 from gptbot.emulator.model import now
+from gptbot.emulator.rate_limits import RateLimiter
 
 Json = dict[str, Any]
 # Writes that reach Stream's database; the ephemeral PATCH is deliberately not one of them.
@@ -30,6 +33,9 @@ class EmulatorState(Catalog):
     requests: REST calls per Stream operation name; writes / persisted_writes: stored
     message writes; messages, private (ephemeral/error command results), channels, events,
     history (per message id, every update incl. ephemeral ones), hook_calls; feed / changes.
+
+    Rate limits: `rate_limits` (per family per minute, merged over Stream's defaults, None =
+    unlimited) and `clock` (Unix seconds, replaceable any time); `rate_limiter` has the counts.
     """
 
     def __init__(
@@ -37,11 +43,16 @@ class EmulatorState(Catalog):
         api_key: str = "emulator-key",
         api_secret: str = "emulator-secret-0123456789abcdef0123456789",
         app_name: str = "gptbot-emulator",
+        rate_limits: Mapping[str, int | None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(app_name)
         self.api_key = api_key
         self.api_secret = api_secret
         self.latency_s = 0.0
+        self.clock = clock
+        # Through a lambda so a test that swaps state.clock later moves the windows too.
+        self.rate_limiter = RateLimiter(rate_limits, clock=lambda: self.clock())
         self.requests: Counter[str] = Counter()
         self.writes: Counter[str] = Counter()
         self.faults = FaultInjector()
@@ -80,6 +91,11 @@ class EmulatorState(Catalog):
     def count_request(self, op: str) -> None:
         with self._lock:
             self.requests[op] += 1
+
+    @property
+    def rate_limits(self) -> dict[str, int | None]:
+        """The live limits, per family ("messages", "events") or operation name."""
+        return self.rate_limiter.limits
 
     # -- channels ----------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from gptbot.core.errors import ConfigError
 from gptbot.store.conversations import ConversationStore
 from gptbot.store.jobs import JobRecord, JobStore
+from gptbot.store.ledger import LedgerRow, LedgerStore
+from gptbot.store.limits import Charge, LimitStore
 from gptbot.store.settings import SettingsStore
 
 
@@ -24,6 +26,8 @@ class Stores:
     jobs: JobStore
     conversations: ConversationStore
     settings: SettingsStore
+    limits: LimitStore
+    ledger: LedgerStore
     close: Callable[[], None]
 
 
@@ -40,5 +44,6 @@ def open_stores(url: str) -> Stores:
 
 
 __all__ = [
-    "ConversationStore", "JobRecord", "JobStore", "SettingsStore", "Stores", "open_stores",
+    "Charge", "ConversationStore", "JobRecord", "JobStore", "LedgerRow", "LedgerStore",
+    "LimitStore", "SettingsStore", "Stores", "open_stores",
 ]

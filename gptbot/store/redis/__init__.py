@@ -9,6 +9,8 @@ import redis
 from gptbot.store import Stores
 from gptbot.store.redis.conversations import RedisConversations
 from gptbot.store.redis.jobs import RedisJobs
+from gptbot.store.redis.ledger import RedisLedger
+from gptbot.store.redis.limits import RedisLimits
 from gptbot.store.redis.settings import RedisSettings
 
 
@@ -20,5 +22,6 @@ def redis_stores(client: Any, prefix: str = "gptbot:") -> Stores:
     """Every contract on one client; `prefix` keeps apps (and tests) sharing a Redis apart."""
     return Stores(
         jobs=RedisJobs(client, prefix), conversations=RedisConversations(client, prefix),
-        settings=RedisSettings(client, prefix), close=client.close,
+        settings=RedisSettings(client, prefix), limits=RedisLimits(client, prefix),
+        ledger=RedisLedger(client, prefix), close=client.close,
     )

@@ -8,6 +8,8 @@ from gptbot.store import Stores
 from gptbot.store.sqlite.conversations import SqliteConversations
 from gptbot.store.sqlite.db import SqliteDb
 from gptbot.store.sqlite.jobs import SqliteJobs
+from gptbot.store.sqlite.ledger import SqliteLedger
+from gptbot.store.sqlite.limits import SqliteLimits
 from gptbot.store.sqlite.settings import SqliteSettings
 
 
@@ -15,5 +17,5 @@ def open_sqlite(path: str | Path) -> Stores:
     db = SqliteDb(path)
     return Stores(
         jobs=SqliteJobs(db), conversations=SqliteConversations(db), settings=SqliteSettings(db),
-        close=db.close,
+        limits=SqliteLimits(db), ledger=SqliteLedger(db), close=db.close,
     )

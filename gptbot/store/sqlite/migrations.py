@@ -32,4 +32,39 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE stops (scope TEXT PRIMARY KEY, at REAL NOT NULL);
     """,
+    # 3: limits. Counters and once-marks share one table (a mark is a counter of 1);
+    # a row whose expires_at has passed reads as absent until it is pruned.
+    """
+    CREATE TABLE counters (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX counters_expires ON counters (expires_at);
+    CREATE TABLE buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL);
+    """,
+    # 4: the usage ledger, one row per model call; `id` keeps identical rows apart and in order.
+    """
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        reply_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        cached_input_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        estimated INTEGER NOT NULL,
+        cost_usd REAL,
+        first_token_s REAL,
+        total_s REAL NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX ledger_at ON ledger (at);
+    """,
 ]

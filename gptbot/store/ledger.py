@@ -1,0 +1,38 @@
+"""The ledger contract: one row per model call, what it used and cost, kept for reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    at: float  # unix time the call started
+    reply_id: str
+    user_id: str
+    channel: str  # channel cid "type:id"
+    purpose: str  # answer | summary | tool_round | fallback | cached
+    provider: str
+    model: str
+    input_tokens: int  # every prompt token, cached ones included
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int  # reasoning included
+    reasoning_tokens: int
+    estimated: bool  # True when the stream reported no usage and we estimated
+    cost_usd: float | None  # None = unpriced model (never pretend $0)
+    first_token_s: float | None
+    total_s: float
+    outcome: str  # ok | stopped | refused_limit | cached | error:<kind>
+
+
+class LedgerStore(Protocol):
+    def record(self, row: LedgerRow) -> None:
+        """Append a row; identical rows are all kept."""
+
+    def rows(self, since: float, until: float) -> list[LedgerRow]:
+        """Rows with since ≤ at < until, oldest first (same `at`: in recording order)."""
+
+    def prune_ledger(self, before: float) -> int:
+        """Delete rows with at < before; returns how many."""
