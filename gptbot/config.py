@@ -175,6 +175,15 @@ class Config:
         """The URL Stream calls; `{type}` is Stream's own placeholder for the command name."""
         return public_url.rstrip("/") + self.webhook_path + "/{type}"
 
+    def model_chain(self) -> list[tuple[str, str]]:
+        """(provider, model) of the primary and each GPTBOT_FALLBACK entry, in order; a
+        fallback model may itself contain colons (ollama:llama3.2:3b)."""
+        chain = [(self.provider, self.model)]
+        for entry in self.fallback:
+            name, _, model = (part.strip() for part in entry.partition(":"))
+            chain.append((name, model or DEFAULT_MODELS.get(name, "")))
+        return chain
+
     def events_url(self, public_url: str) -> str:
         """The URL Stream's event hook posts `ai_indicator.stop` to (the Stop button)."""
         return public_url.rstrip("/") + EVENTS_PATH

@@ -17,6 +17,7 @@ from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.config import Config
 from gptbot.core.errors import SetupError
+from gptbot.jobs.housekeeping import Housekeeping
 from gptbot.jobs.queue import EmbeddedWorker, lease_for
 from gptbot.services import Services, build_services
 from gptbot.stream.registration import register
@@ -61,7 +62,9 @@ def register_at_startup(services: Services, port: int | None) -> None:
 
 def start_embedded_worker(services: Services) -> EmbeddedWorker:
     config = services.config
-    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers, lease_for(config))
+    housekeeping = Housekeeping(services.stores, config.ledger_days)
+    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers,
+                            lease_for(config), housekeeping=housekeeping)
     # Worker threads parse streams while request threads must answer Stream within 1 s:
     # hand the GIL over more often (default 5 ms) so a webhook never queues behind them.
     sys.setswitchinterval(0.001)

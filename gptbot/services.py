@@ -11,11 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from gptbot.config import Config
+from gptbot.conversation.answer_cache import AnswerCache
 from gptbot.conversation.prompts import Prompts
+from gptbot.costs.accountant import Accountant
+from gptbot.costs.periods import Periods, parse_timezone
+from gptbot.costs.prices import PriceTable
+from gptbot.costs.quotas import Quotas
 from gptbot.jobs.answer import Answerer
 from gptbot.jobs.job import AnswerJob
 from gptbot.jobs.queue import JobQueue, open_huey
+from gptbot.llm.metering import MeteredProvider
 from gptbot.llm.providers import Provider, build_provider
+from gptbot.llm.providers.fallback import FallbackProvider
 from gptbot.llm.tools import build_toolbox
 from gptbot.store import Stores, open_stores
 from gptbot.stream.api import StreamApi
@@ -32,6 +39,7 @@ class Services:
     answerer: Answerer
     queue: JobQueue
     prompts: Prompts
+    costs: Costs
 
     def close(self) -> None:
         self.stores.close()
@@ -45,14 +53,33 @@ def build_services(
     provider: Provider | None = None,
 ) -> Services:
     stores = stores or open_stores(config.database_url)
-    stream = stream or StreamApi.from_config(config)
-    provider = provider or build_provider(config)
+    stream = stream or StreamApi.from_config(config, limits=stores.limits)
+    costs = build_costs(config, stores)
+    # Every model call is metered: the one given (tests) as much as the configured chain.
+    provider = provider or build_provider(config, costs.accountant)
+    metered = provider if isinstance(provider, MeteredProvider | FallbackProvider) \
+        else MeteredProvider(provider, costs.accountant)
     prompts = Prompts.from_config(config, stores.settings)
-    answerer = Answerer(config, stream, provider, stores.jobs, stores.conversations, prompts,
-                        toolbox=build_toolbox(config))
+    answerer = Answerer(config, stream, metered, stores.jobs, stores.conversations, prompts,
+                        toolbox=build_toolbox(config), quotas=costs.quotas,
+                        accountant=costs.accountant,
+                        cache=AnswerCache(stores.answers, config.cache_ttl))
 
     def run_answer(payload: dict[str, Any]) -> None:
         answerer.run(AnswerJob.from_payload(payload))
 
     queue = JobQueue(open_huey(config.queue_url), run_answer)
-    return Services(config, stores, stream, provider, answerer, queue, prompts)
+    return Services(config, stores, stream, provider, answerer, queue, prompts, costs)
+
+
+@dataclass(frozen=True)
+class Costs:
+    prices: PriceTable
+    quotas: Quotas
+    accountant: Accountant
+
+
+def build_costs(config: Config, stores: Stores) -> Costs:
+    prices = PriceTable.load(config.prices_file)
+    quotas = Quotas(config.limits, stores.limits, Periods(parse_timezone(config.limits.timezone)))
+    return Costs(prices, quotas, Accountant(prices, quotas, stores.ledger, config.max_tokens))

@@ -13,6 +13,7 @@ from gptbot.config import Config
 from gptbot.core.errors import GptBotError
 from gptbot.core.events import StreamError
 from gptbot.core.types import ChatMessage, ChatRequest
+from gptbot.costs.prices import PriceTable, unpriced_models
 from gptbot.jobs.queue import open_huey
 from gptbot.llm.providers import build_provider
 from gptbot.store import open_stores
@@ -55,6 +56,7 @@ def _probes(config: Config, stream: StreamApi,
         yield f"enabled on {channel_type!r}", partial(_enabled, stream, config, channel_type)
     yield "webhook URL", lambda: _handler_url(stream, config, port)
     yield "language model", lambda: _llm(config)
+    yield "prices", lambda: _prices(config)
     yield "store", lambda: _store(config)
     yield "job queue", lambda: _queue(config)
 
@@ -129,6 +131,16 @@ def _llm(config: Config) -> str:
             raise Failed(event.message, "check the model name and the provider's settings")
         return f"{config.provider} answered"
     return f"{config.provider} answered (empty)"
+
+
+def _prices(config: Config) -> str:
+    """Every model that may answer needs a price, or its spend is invisible to budgets."""
+    prices = PriceTable.load(config.prices_file)
+    missing = unpriced_models(prices, config.model_chain())
+    if missing:
+        raise Failed(f"no price for {', '.join(missing)}: its usage shows as unpriced",
+                     "add it to a TOML file named by GPTBOT_PRICES (docs/costs.md)")
+    return f"{len(config.model_chain())} model(s) priced"
 
 
 def _store(config: Config) -> str:

@@ -1,4 +1,4 @@
-"""The `gptbot` command: setup, serve, worker."""
+"""The `gptbot` command: setup, serve, worker, doctor, dev, models, usage."""
 
 from __future__ import annotations
 
@@ -48,7 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     doctor.set_defaults(run=_doctor)
     worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
     worker.set_defaults(run=_worker)
+    usage = sub.add_parser("usage", help="the usage ledger: questions, tokens and cost")
+    usage.add_argument("--since", help="first day, YYYY-MM-DD (default: the 1st of this month)")
+    usage.add_argument("--until", help="day after the last, YYYY-MM-DD (exclusive; default: now)")
+    usage.add_argument("--by", choices=["user", "channel", "model", "day"], default="day")
+    usage.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    usage.set_defaults(run=_usage)
     return parser
+
+
+def _usage(args: argparse.Namespace) -> int:
+    from gptbot.cli.usage import report
+
+    print(report(Config.from_env(), args.since, args.until, args.by, args.format), end="")
+    return 0
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -105,6 +118,7 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from gptbot.jobs.housekeeping import Housekeeping
     from gptbot.jobs.queue import EmbeddedWorker, lease_for
     from gptbot.server import configure_logging
     from gptbot.services import build_services
@@ -112,7 +126,9 @@ def _worker(args: argparse.Namespace) -> int:
     config = Config.from_env()
     configure_logging(config.log_level)
     services = build_services(config)
-    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers, lease_for(config))
+    housekeeping = Housekeeping(services.stores, config.ledger_days)
+    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers,
+                            lease_for(config), housekeeping=housekeeping)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -38,6 +38,7 @@ def conversation_key(cid: str, parent_id: str | None) -> str:
 class Prompt:
     messages: tuple[ChatMessage, ...]
     note: str = ""  # tells the reader when memory was summarized or cut
+    fresh: bool = False  # nothing remembered yet: the first turn of the conversation
 
 
 class Memory:
@@ -46,13 +47,23 @@ class Memory:
         self.budget = budget
         self.summarize = summarize
 
-    def prepare(self, key: str, system: str, question: str, context: Sequence[str] = ()) -> Prompt:
+    def prepare(
+        self,
+        key: str,
+        system: str,
+        question: str,
+        context: Sequence[str] = (),
+        summarize: Summarizer | None = None,
+    ) -> Prompt:
+        """The messages for this question; `summarize` folds old turns (default: the one
+        given at construction), e.g. billed to the asker."""
         conversation = self.store.load_conversation(key)
         messages, left_out = self._compose(system, conversation, question, context)
         if not left_out:
-            return Prompt(messages)
+            fresh = not conversation.turns and not conversation.summary
+            return Prompt(messages, fresh=fresh)
         try:
-            conversation = self._fold(key, conversation, system, question, context)
+            conversation = self._fold(key, conversation, system, question, context, summarize)
         except GptBotError as exc:  # answer anyway, with what fits
             log.warning("could not summarize %s: %s", key, exc)
             return Prompt(messages, TRIMMED_NOTE)
@@ -80,6 +91,7 @@ class Memory:
         system: str,
         question: str,
         context: Sequence[str],
+        summarize: Summarizer | None = None,
     ) -> Conversation:
         base = [
             ChatMessage("system", system_text(system, "", context)),
@@ -89,7 +101,7 @@ class Memory:
         limit = max(SUMMARY_MIN_TOKENS, min(SUMMARY_MAX_TOKENS, room // 4))
         keep = newest_turns(conversation.turns, (room - limit) // 2)
         old = conversation.turns[: len(conversation.turns) - len(keep)]
-        summary = self.summarize(conversation.summary, old, limit)
+        summary = (summarize or self.summarize)(conversation.summary, old, limit)
         if not summary:
             raise GptBotError("the model returned an empty summary")
         self.store.fold_conversation(key, [t.id for t in old], summary)

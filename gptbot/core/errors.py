@@ -47,5 +47,13 @@ class ProviderTimeout(ProviderError):
     user_message = "Sorry, the language model stopped responding. Please try again."
 
 
+class LimitReached(GptBotError):
+    """A quota or budget is used up; the message says which, and when it resets."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.user_message = message
+
+
 class SetupError(GptBotError):
     """Registering with Stream (or finding the public URL) failed."""

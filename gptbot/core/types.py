@@ -46,12 +46,27 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class CallTag:
+    """Whom a model call is for, so its usage is counted and billed to them.
+
+    Travels with the request through fallback and tool rounds; never sent to a provider.
+    """
+
+    reply_id: str
+    user_id: str
+    channel: str  # the channel's cid, "type:id"
+    purpose: str = "answer"  # answer | summary | tool_round | fallback
+    exempt: bool = False  # an admin: per-user and per-channel limits do not apply
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     model: str
     messages: tuple[ChatMessage, ...]
     max_tokens: int | None = None
     tools: tuple[ToolSpec, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    tag: CallTag | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,3 +202,9 @@ def _rate(value: Any, where: str, key: str) -> float:
             f"{where}: key {key!r} must be a number >= 0 (USD per 1M tokens), got {value!r}"
         )
     return float(value)
+
+
+def unpriced_models(prices: PriceTable, chain: list[tuple[str, str]]) -> list[str]:
+    """The "provider:model" entries of a model chain that the price table cannot price."""
+    return [f"{provider}:{model}" for provider, model in chain
+            if not prices.is_priced(provider, model)]

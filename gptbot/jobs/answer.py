@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
 
 from gptbot.config import Config
+from gptbot.conversation.answer_cache import AnswerCache
 from gptbot.conversation.channel_history import recent_messages, transcript
 from gptbot.conversation.memory import Memory
 from gptbot.conversation.prompts import Prompts
 from gptbot.conversation.summarize import channel_request, complete, fold_request
 from gptbot.core.errors import GptBotError
-from gptbot.core.types import ChatRequest, Turn
+from gptbot.core.types import CallTag, ChatRequest, Turn
+from gptbot.costs.accountant import Accountant
+from gptbot.costs.quotas import Quotas
 from gptbot.jobs.job import SUMMARIZE, AnswerJob
 from gptbot.jobs.queue import lease_for
 from gptbot.jobs.stop import STOPPED_NOTE, StoppableSink, StopRequested
@@ -27,6 +32,14 @@ from gptbot.stream.reply import ReplyTarget, ReplyWriter
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    request: ChatRequest
+    note: str = ""  # tells the reader when memory was summarized or cut
+    system: str = ""
+    cacheable: bool = False  # a first turn with no channel context: the cache may answer
+
+
 class Answerer:
     def __init__(
         self,
@@ -38,6 +51,9 @@ class Answerer:
         prompts: Prompts,
         clock: Callable[[], float] = time.monotonic,
         toolbox: Toolbox | None = None,
+        quotas: Quotas | None = None,
+        accountant: Accountant | None = None,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -45,8 +61,11 @@ class Answerer:
         self.provider = provider
         self.jobs = jobs
         self.clock = clock
+        self.quotas = quotas  # the 80 % budget notes; None when costs are not tracked
+        self.accountant = accountant  # ledger rows for cached answers
+        self.cache = cache if cache and cache.enabled else None
         self.prompts = prompts
-        self.memory = Memory(conversations, prompt_budget(config), self._fold)
+        self.memory = Memory(conversations, prompt_budget(config), partial(self._fold, None))
 
     def run(self, job: AnswerJob) -> None:
         if not self.jobs.start_job(job.key, time.time(), lease_for(self.config)):
@@ -82,10 +101,8 @@ class Answerer:
         )
         try:
             sink.check()  # stopped while it waited in the queue
-            request, note = self._plan(job)
-            result = generate(self.provider, request, sink, tools=self.toolbox,
-                              max_rounds=self.config.max_tool_rounds,
-                              timeout=self.config.tool_timeout, context=tool_context(job))
+            plan = self._plan(job)
+            result = self._cached(job, plan, sink) or self._generate(job, plan, sink)
         except StopRequested:
             log.info("answer %s stopped on request", job.reply_id)
             self._remember(job, sink.text)
@@ -99,10 +116,33 @@ class Answerer:
         else:
             self._log_usage(job, result)
             self._remember(job, result.text)
-            writer.finish(" ".join(n for n in (note, result.note) if n))
+            writer.finish(" ".join(n for n in (plan.note, result.note, *self._warnings(job)) if n))
 
-    def _plan(self, job: AnswerJob) -> tuple[ChatRequest, str]:
-        """The request to send, and a note for the reader about the memory used."""
+    def _generate(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation:
+        result = generate(self.provider, plan.request, sink, tools=self.toolbox,
+                          max_rounds=self.config.max_tool_rounds,
+                          timeout=self.config.tool_timeout, context=tool_context(job))
+        if self.cache and plan.cacheable and not result.note and not result.tool_rounds:
+            self.cache.remember(job.question, plan.system, plan.request.model, result.text)
+        return result
+
+    def _cached(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation | None:
+        """An earlier answer to the same first question: no model call, streamed the same."""
+        if not (self.cache and plan.cacheable):
+            return None
+        answer = self.cache.lookup(job.question, plan.system, plan.request.model)
+        if answer is None:
+            return None
+        log.info("answer %s comes from the response cache", job.reply_id)
+        if self.accountant:
+            self.accountant.record_cached(call_tag(job), self.provider.name, plan.request.model)
+        for piece in pieces(answer):
+            sink.add(piece)
+        return Generation(text=answer, finish_reason="cached")
+
+    def _plan(self, job: AnswerJob) -> Plan:
+        """The request to send, a note for the reader about the memory used, and whether
+        the answer may come from (and go to) the response cache."""
         if job.kind == SUMMARIZE:
             lines = transcript(
                 recent_messages(
@@ -111,13 +151,20 @@ class Answerer:
                 self.config.bot_user_id,
                 include_bot=True,
             )
-            return channel_request(
+            request = channel_request(
                 self.config.model, lines, self.config.max_tokens, self.memory.budget
-            ), ""
+            )
+            return Plan(replace(request, tag=call_tag(job)))
         system = self.prompts.for_channel(job.cid)
-        prompt = self.memory.prepare(job.conversation, system, job.question, self._context(job))
-        request = ChatRequest(self.config.model, prompt.messages, max_tokens=self.config.max_tokens)
-        return request, prompt.note
+        fold = partial(self._fold, replace(call_tag(job), purpose="summary"))
+        context = self._context(job)
+        prompt = self.memory.prepare(
+            job.conversation, system, job.question, context, summarize=fold
+        )
+        request = ChatRequest(self.config.model, prompt.messages,
+                              max_tokens=self.config.max_tokens, tag=call_tag(job))
+        cacheable = self.cache is not None and prompt.fresh and not context
+        return Plan(request, prompt.note, system, cacheable)
 
     def _context(self, job: AnswerJob) -> list[str]:
         """The last GPTBOT_CHANNEL_CONTEXT messages of the channel (or thread), if enabled."""
@@ -134,11 +181,20 @@ class Answerer:
         lines = transcript(messages, self.config.bot_user_id, include_bot=False)
         return clip_to_tokens(lines, self.memory.budget // 4)
 
-    def _fold(self, previous: str, turns: list[Turn], limit: int) -> str:
+    def _fold(self, tag: CallTag | None, previous: str, turns: list[Turn], limit: int) -> str:
         request = fold_request(
             self.config.model, previous, turns, limit, usable_window(self.config)
         )
-        return complete(self.provider, request)
+        return complete(self.provider, replace(request, tag=tag))
+
+    def _warnings(self, job: AnswerJob) -> list[str]:
+        if self.quotas is None:
+            return []
+        try:
+            return self.quotas.warnings(call_tag(job))
+        except Exception:  # a missing heads-up must not cost the answer
+            log.exception("could not check the budgets for %s", job.reply_id)
+            return []
 
     def _remember(self, job: AnswerJob, answer: str) -> None:
         turn = Turn(
@@ -164,6 +220,15 @@ class Answerer:
             usage.input_tokens if usage else "?",
             usage.output_tokens if usage else "?",
         )
+
+
+def pieces(text: str, size: int = 24) -> list[str]:
+    """A cached answer in pieces, so it reaches the channel the way a generated one does."""
+    return [text[start:start + size] for start in range(0, len(text), size)]
+
+
+def call_tag(job: AnswerJob) -> CallTag:
+    return CallTag(job.reply_id, job.user_id, job.cid, exempt=job.exempt)
 
 
 def tool_context(job: AnswerJob) -> ToolContext:

@@ -23,6 +23,7 @@ class AnswerJob:
     kind: str = ANSWER
     limit: int = 0  # SUMMARIZE: how many recent messages
     asked_at: float = 0.0  # stop requests from this moment on apply to this job
+    exempt: bool = False  # an admin: per-user and per-channel limits do not apply
 
     def to_payload(self) -> dict[str, Any]:
         return asdict(self)

@@ -89,8 +89,10 @@ class EmbeddedWorker:
         workers: int,
         lease_s: float,
         sweep_every: float = 30.0,
+        housekeeping: Callable[[], None] | None = None,
     ) -> None:
         self.queue = queue
+        self.housekeeping = housekeeping
         self.store = store
         self.lease_s = lease_s
         self.sweep_every = sweep_every
@@ -123,6 +125,14 @@ class EmbeddedWorker:
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self.sweep_every):
             self.sweep()
+            self._housekeep()
+
+    def _housekeep(self) -> None:
+        try:
+            if self.housekeeping:
+                self.housekeeping()
+        except Exception as exc:  # pruning can wait for the next sweep
+            log.warning("housekeeping failed: %s", exc)
 
     def sweep(self) -> int:
         try:

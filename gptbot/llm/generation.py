@@ -146,14 +146,20 @@ def _with_results(
 
 
 def _total(total: Usage | None, turn: Usage | None) -> Usage | None:
+    """Usage of the answer so far plus one more model turn. Each turn is its own billed
+    call (unlike the repeated reports inside one stream), so every count is added."""
     if total is None or turn is None:
         return turn or total
     return Usage(
         _add(total.input_tokens, turn.input_tokens),
         _add(total.output_tokens, turn.output_tokens),
         turn.raw,
+        _add(total.cached_input_tokens, turn.cached_input_tokens),
+        _add(total.cache_write_tokens, turn.cache_write_tokens),
+        _add(total.reasoning_tokens, turn.reasoning_tokens),
     )
 
 
 def _add(a: int | None, b: int | None) -> int | None:
+    # None is "not reported", so it adds nothing; two of them stay unreported.
     return b if a is None else a if b is None else a + b

@@ -1,8 +1,8 @@
 """Durable state behind narrow contracts: SQLite by default, Redis for several machines.
 
-Owns: one Protocol per contract (`jobs`, `conversations`, `settings`, `limits`, `ledger`),
-a SQLite and a Redis implementation of each, and `open_stores`, which opens all of them on
-one URL. Each contract passes one test suite on both backends (tests/store/).
+Owns: one Protocol per contract (`jobs`, `conversations`, `settings`, `limits`, `ledger`,
+`answers`), a SQLite and a Redis implementation of each, and `open_stores`, which opens all
+of them on one URL. Each contract passes one test suite on both backends (tests/store/).
 May import: `gptbot.core` only (and the database drivers).
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gptbot.core.errors import ConfigError
+from gptbot.store.answer_cache import AnswerCacheStore
 from gptbot.store.conversations import ConversationStore
 from gptbot.store.jobs import JobRecord, JobStore
 from gptbot.store.ledger import LedgerRow, LedgerStore
@@ -28,6 +29,7 @@ class Stores:
     settings: SettingsStore
     limits: LimitStore
     ledger: LedgerStore
+    answers: AnswerCacheStore
     close: Callable[[], None]
 
 
@@ -44,6 +46,6 @@ def open_stores(url: str) -> Stores:
 
 
 __all__ = [
-    "Charge", "ConversationStore", "JobRecord", "JobStore", "LedgerRow", "LedgerStore",
-    "LimitStore", "SettingsStore", "Stores", "open_stores",
+    "AnswerCacheStore", "Charge", "ConversationStore", "JobRecord", "JobStore", "LedgerRow",
+    "LedgerStore", "LimitStore", "SettingsStore", "Stores", "open_stores",
 ]

@@ -42,10 +42,10 @@ class LimitStore(Protocol):
     def mark_once(self, key: str, expires_at: float, now: float) -> bool:
         """True for the first caller only (until expiry)."""
 
-    def take_token(self, bucket: str, per_minute: int, now: float) -> float:
-        """Token bucket of capacity per_minute refilled continuously at per_minute/60 per
-        second, starting full. Returns 0.0 and takes one token when one is available;
-        otherwise takes nothing and returns the seconds until one will be."""
+    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float:
+        """Token bucket of capacity `burst` (0: per_minute) refilled continuously at
+        per_minute/60 per second, starting full. Returns 0.0 and takes one token when one
+        is available; otherwise takes nothing and returns the seconds until one will be."""
 
     def hold_bucket(self, bucket: str, until: float) -> None:
         """Stream answered 429 with a reset time: no tokens for anyone until `until`, when
@@ -69,16 +69,16 @@ def check_rate(per_minute: int) -> None:
 
 
 def take_from(
-    state: tuple[float, float] | None, per_minute: int, now: float
+    state: tuple[float, float] | None, per_minute: int, now: float, burst: int = 0
 ) -> tuple[float, tuple[float, float] | None]:
     """The wait (0.0 = took one) and the bucket's new (tokens, at) state, None if unchanged.
 
     `at` is when `tokens` was counted; after a hold it lies in the future."""
-    rate = per_minute / 60.0
-    tokens, at = state if state is not None else (float(per_minute), now)
+    rate, capacity = per_minute / 60.0, float(burst or per_minute)
+    tokens, at = state if state is not None else (capacity, now)
     if now < at:
         return at - now + max(0.0, 1.0 - tokens) / rate, None
-    tokens = min(float(per_minute), tokens + (now - at) * rate)
+    tokens = min(capacity, tokens + (now - at) * rate)
     if tokens >= 1.0 - TOKEN_EPSILON:
         return 0.0, (max(0.0, tokens - 1.0), now)
     return (1.0 - tokens) / rate, None

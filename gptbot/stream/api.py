@@ -5,11 +5,17 @@ Nothing else in gptbot touches the SDK client.
 The SDK retries nothing on 429/5xx, so each call here is wrapped in a tenacity
 policy: connection errors, timeouts, 429 and 5xx are retried with jittered
 exponential backoff; any other 4xx is final.
+
+With a `WriteBudget` (built from the limits store) every write takes a token of the app's
+shared budget first, and a 429 on a write is the budget's to handle: hold the bucket for every
+process until Stream's reset, then retry (must-writes) or drop (intermediate updates).
+Quick retries of a 429 would only fail again until the window resets.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +31,7 @@ from tenacity import (
 )
 
 from gptbot.config import Config
+from gptbot.stream.write_budget import EVENTS, MESSAGES, RateLimitReset, TokenBuckets, WriteBudget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,35 +50,114 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
+def is_rate_limit(exc: BaseException) -> bool:
+    return isinstance(exc, StreamAPIException) and exc.status_code == 429
+
+
+def is_transient_write(exc: BaseException) -> bool:
+    """Transient, except a 429: with a budget that waits for the reset instead."""
+    return is_transient(exc) and not is_rate_limit(exc)
+
+
+def retry_policy(
+    retry: Callable[[BaseException], bool], attempts: int, max_wait: float
+) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception(retry),
+        stop=stop_after_attempt(attempts),
+        wait=wait_random_exponential(multiplier=0.2, max=max_wait),
+        before_sleep=before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    )
+
+
 def error_code(exc: StreamAPIException) -> int | None:
     code = getattr(exc, "error_code", None)
     return code if isinstance(code, int) else None
 
 
 class StreamApi:
-    def __init__(self, client: StreamChat, attempts: int = 5, max_wait: float = 8.0) -> None:
+    def __init__(
+        self,
+        client: StreamChat,
+        attempts: int = 5,
+        max_wait: float = 8.0,
+        budget: WriteBudget | None = None,
+    ) -> None:
         self.client = client
+        self.budget = budget  # None (tests, tools): writes go out unbudgeted, as they come
         # Cleared the first time Stream refuses the ephemeral endpoint (older plans/regions).
         self._broadcast_supported = True
         self._message_limits: dict[str, int] = {}
-        self._retrying = Retrying(
-            retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(attempts),
-            wait=wait_random_exponential(multiplier=0.2, max=max_wait),
-            before_sleep=before_sleep_log(log, logging.WARNING),
-            reraise=True,
+        self._retrying = retry_policy(is_transient, attempts, max_wait)
+        self._retrying_writes = retry_policy(
+            is_transient_write if budget else is_transient, attempts, max_wait
         )
+        self._reset = RateLimitReset()
+        if budget:
+            self._reset.attach(getattr(client, "session", None))
 
     @classmethod
-    def from_config(cls, config: Config, attempts: int = 5) -> StreamApi:
+    def from_config(
+        cls,
+        config: Config,
+        attempts: int = 5,
+        *,
+        limits: TokenBuckets | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> StreamApi:
+        """With `limits` (the store's LimitStore) writes share the app's per-minute budget."""
         options: dict[str, Any] = {}
         if config.stream_chat_url:
             options["base_url"] = config.stream_chat_url
         client = StreamChat(config.stream_api_key, config.stream_api_secret, **options)
-        return cls(client, attempts=attempts)
+        budget = None
+        if limits is not None:
+            budget = WriteBudget(limits, config.stream_api_key, config.stream_writes_per_min,
+                                 config.stream_events_per_min, clock=clock, sleep=sleep)
+        return cls(client, attempts=attempts, budget=budget)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._retrying(fn, *args, **kwargs)
+
+    def must_write(self, kind: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A write that must go out: wait for a token; after a 429 hold everyone until the
+        reset and retry. Past the budget's max wait it goes ahead and Stream's answer stands."""
+        if self.budget is None:
+            return self._retrying_writes(fn, *args, **kwargs)
+        deadline = self.budget.deadline()
+        while True:
+            self.budget.wait_for(kind, deadline)
+            try:
+                result = self._retrying_writes(fn, *args, **kwargs)
+            except StreamAPIException as exc:
+                if not is_rate_limit(exc):
+                    raise
+                self.budget.rate_limited(kind, self._reset.latest())
+                if self.budget.expired(deadline):
+                    raise
+                continue
+            self.budget.sent(kind)
+            return result
+
+    def try_write(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """A message write that may be skipped: only with a token free, dropped on a 429."""
+        if self.budget is None:
+            self._retrying_writes(fn, *args, **kwargs)
+            return True
+        if not self.budget.try_update():
+            return False
+        try:
+            self._retrying_writes(fn, *args, **kwargs)
+        except StreamAPIException as exc:
+            if not is_rate_limit(exc):
+                raise
+            self.budget.rate_limited(MESSAGES, self._reset.latest())
+            self.budget.skipped()
+            return False
+        self.budget.sent(MESSAGES)
+        return True
 
     def message_limit(self, channel_type: str, ceiling: int) -> int:
         """The channel type's max_message_length (never above `ceiling`), read once per type:
@@ -90,8 +176,9 @@ class StreamApi:
 
     def send_message(self, cid: tuple[str, str], message: dict[str, Any], user_id: str) -> dict:
         channel = self.client.channel(*cid)
+        send = channel.send_message
         try:
-            return self.call(channel.send_message, message, user_id, skip_push=True)["message"]
+            return self.must_write(MESSAGES, send, message, user_id, skip_push=True)["message"]
         except StreamAPIException as exc:
             if exc.status_code == 400 and error_code(exc) == DUPLICATE_ID and "id" in message:
                 raise MessageExists(message["id"]) from exc
@@ -102,29 +189,44 @@ class StreamApi:
 
     def update_message(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         """A persisted partial update (one database write on Stream's side)."""
-        self.call(self.client.update_message_partial, message_id, {"set": fields}, user_id)
+        self.must_write(MESSAGES, self._update, message_id, fields, user_id)
 
     def broadcast_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         """Stream's ephemeral update: every watcher sees it, nothing is written to the database."""
-        body = {"set": fields, "user": {"id": user_id}}
-        self.call(self.client.patch, f"messages/{message_id}/ephemeral", data=body)
+        self.must_write(MESSAGES, self._broadcast, message_id, fields, user_id)
 
     def show_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
-        """An intermediate update: broadcast only, or persisted once Stream has refused the
-        ephemeral endpoint (remembered for the life of this process)."""
+        """An intermediate update that must go out (waits for the budget)."""
+        self.must_write(MESSAGES, self._show, message_id, fields, user_id)
+
+    def try_show_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> bool:
+        """An intermediate update, sent only when the app's budget has a token free; False =
+        skipped (or dropped on a 429): the next update carries the newer text anyway."""
+        return self.try_write(self._show, message_id, fields, user_id)
+
+    def _update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        self.client.update_message_partial(message_id, {"set": fields}, user_id)
+
+    def _broadcast(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        body = {"set": fields, "user": {"id": user_id}}
+        self.client.patch(f"messages/{message_id}/ephemeral", data=body)
+
+    def _show(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
+        """Broadcast only, or persisted once Stream has refused the ephemeral endpoint
+        (remembered for the life of this process). One budget token pays for either."""
         if self._broadcast_supported:
             try:
-                self.broadcast_update(message_id, fields, user_id)
+                self._broadcast(message_id, fields, user_id)
                 return
             except StreamAPIException as exc:
                 if is_transient(exc):
                     raise
                 log.warning("ephemeral update refused (%s); using persisted updates", exc)
                 self._broadcast_supported = False
-        self.update_message(message_id, fields, user_id)
+        self._update(message_id, fields, user_id)
 
     def send_event(self, cid: tuple[str, str], event: dict[str, Any], user_id: str) -> None:
-        self.call(self.client.channel(*cid).send_event, event, user_id)
+        self.must_write(EVENTS, self.client.channel(*cid).send_event, event, user_id)
 
     def channel_messages(self, cid: tuple[str, str], limit: int) -> list[dict[str, Any]]:
         channel = self.client.channel(*cid)

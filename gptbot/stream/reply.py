@@ -4,6 +4,10 @@ Placeholder message (`ai_generated`) → `ai_indicator.update` THINKING → GENE
 first token → broadcast-only intermediate text at most once per interval → one persisted
 final text with `generating: false` → `ai_indicator.clear`. Text past the channel's
 length limit continues in follow-up messages with ids derived from the first.
+
+Under the app's shared write budget (see write_budget.py) an intermediate update is skipped
+when no token is free, and the next one carries the newer text; everything else waits for
+its token, so a busy app shows fewer steps of growth but never loses text.
 """
 
 from __future__ import annotations
@@ -140,14 +144,15 @@ class ReplyWriter:
             return
         fields = {"text": self.text, "generating": True}
         try:
-            self._broadcast(fields)
-            self.flushed_text = self.text
+            if self._broadcast(fields):
+                self.flushed_text = self.text
         except Exception as exc:  # an intermediate update is best effort: the final one counts
             log.warning("intermediate update of %s failed: %s", self.message_id, exc)
-        self.on_progress()
+        self.on_progress()  # even when skipped: the job is alive and must keep its lease
 
-    def _broadcast(self, fields: dict[str, object]) -> None:
-        self.stream.show_update(self.message_id, fields, self.target.bot_user_id)
+    def _broadcast(self, fields: dict[str, object]) -> bool:
+        """False when the write budget had no token free: coalesced into the next flush."""
+        return self.stream.try_show_update(self.message_id, fields, self.target.bot_user_id)
 
     def _persist(self, text: str, final: bool) -> None:
         fields = {"text": text, "generating": not final}

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from gptbot.config import EVENTS_PATH, Config
 from gptbot.core.errors import BadRequest, InvalidSignature
+from gptbot.costs.prices import unpriced_models
 from gptbot.services import Services, build_services
 from gptbot.web import commands, events, signature, webhook
 from gptbot.web.context import CommandContext
@@ -24,9 +25,10 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 2 * config.max_body_bytes
     services = services or build_services(config)
     app.extensions["gptbot"] = services
+    unpriced = ", ".join(unpriced_models(services.costs.prices, config.model_chain()))
     app.extensions["gptbot.commands"] = CommandContext(
         config, services.stores.jobs, services.stores.conversations, services.prompts,
-        services.queue,
+        services.queue, services.costs.quotas, unpriced,
     )
     app.register_blueprint(bp)
     app.register_error_handler(BadRequest, _bad_request)

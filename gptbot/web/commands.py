@@ -20,29 +20,43 @@ def respond(call: CommandCall, ctx: CommandContext) -> dict[str, Any]:
     if call.command != command:
         return _only_for_sender("error", f"/{call.command} is not a command this bot knows.")
     sub = subcommands.parse(call.args) if call.args else subcommands.Subcommand("help")
-    if sub is None:
-        _start_job(job_for(call), call, ctx)
-    elif sub.name == "summarize":  # needs the model: a background job like a question
-        _start_job(job_for(call, SUMMARIZE, sub.limit), call, ctx)
-    else:
+    if sub is not None and sub.name != "summarize":
         return subcommands.handle(sub, call, ctx)
+    exempt = ctx.config.limits.exempt_admins and subcommands.is_admin(call, ctx.config)
+    job = job_for(call, exempt=exempt) if sub is None \
+        else job_for(call, SUMMARIZE, sub.limit, exempt)  # summarize needs the model too
+    refused = _start_job(job, call, ctx)
     # The question stays in the channel as the user typed it.
-    return {"message": call.message}
+    return refused or {"message": call.message}
 
 
-def _start_job(job: AnswerJob, call: CommandCall, ctx: CommandContext) -> None:
+def _start_job(job: AnswerJob, call: CommandCall, ctx: CommandContext) -> dict | None:
+    """Queue the job; the ephemeral refusal instead when a quota or budget says no."""
     if not ctx.jobs.claim_job(job.key, job.to_payload(), time.time()):
         log.info("duplicate delivery of %s (webhook %s); no new job", job.key, call.webhook_id)
-        return
+        return None
     try:
-        ctx.queue.enqueue(job.to_payload())
-    except Exception:
+        refusal = ctx.quotas.admit(call.user_id, call.cid, job.exempt)
+    except Exception:  # the store is down: Stream's retry must find no claim
         ctx.jobs.release_job(job.key)
         raise
+    if refusal:
+        ctx.jobs.release_job(job.key)
+        log.info("refused %s for %s in %s: %s", job.key, call.user_id, call.cid, refusal)
+        return _only_for_sender("ephemeral", refusal)
+    try:
+        ctx.queue.enqueue(job.to_payload())
+    except Exception:  # nothing was asked of the model: give the question back
+        ctx.jobs.release_job(job.key)
+        ctx.quotas.give_back(call.user_id, call.cid)
+        raise
     log.info("queued %s %s for %s in %s", job.kind, job.reply_id, call.user_id, call.cid)
+    return None
 
 
-def job_for(call: CommandCall, kind: str = ANSWER, limit: int = 0) -> AnswerJob:
+def job_for(
+    call: CommandCall, kind: str = ANSWER, limit: int = 0, exempt: bool = False
+) -> AnswerJob:
     return AnswerJob(
         call.dedupe_key,
         reply_id_for(call.message_id or call.webhook_id),
@@ -55,6 +69,7 @@ def job_for(call: CommandCall, kind: str = ANSWER, limit: int = 0) -> AnswerJob:
         kind,
         limit,
         time.time(),
+        exempt,
     )
 
 

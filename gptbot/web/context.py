@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gptbot.config import Config
 from gptbot.conversation.prompts import Prompts
+from gptbot.costs.quotas import Quotas
 from gptbot.jobs.queue import JobQueue
 from gptbot.store import ConversationStore, JobStore
 
@@ -17,3 +18,5 @@ class CommandContext:
     conversations: ConversationStore
     prompts: Prompts
     queue: JobQueue
+    quotas: Quotas
+    unpriced_model: str = ""  # the configured model, when the price table lacks it

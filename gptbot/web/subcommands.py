@@ -1,4 +1,4 @@
-"""`/gpt help|reset|stop|system|persona|summarize`: the first word of the arguments.
+"""`/gpt help|reset|stop|system|persona|summarize|usage`: the first word of the arguments.
 
 Anything that does not match a subcommand's exact shape is a question, so
 `/gpt help me write a poem` and `/gpt summarize this thread for me` are still answered.
@@ -15,18 +15,22 @@ from gptbot.config import Config
 from gptbot.conversation.channel_history import MAX_LIMIT
 from gptbot.conversation.memory import conversation_key
 from gptbot.conversation.prompts import PERSONAS, find_persona
+from gptbot.core.types import CallTag
+from gptbot.costs.usage_message import usage_message
 from gptbot.web.context import CommandContext
 from gptbot.web.webhook import CommandCall
 
 SUMMARIZE_DEFAULT = 50
 SUMMARIZE_MAX = MAX_LIMIT
 CLEAR_WORDS = ("default", "reset", "clear")
+USAGE_SCOPES = {"": "user", "me": "user", "channel": "channel", "all": "app"}
 
 HELP = """**/{cmd}** asks the AI assistant. It remembers this {place}'s earlier questions.
 `/{cmd} <question>`, for example `/{cmd} How do I change my billing address?`
 `/{cmd} summarize [N]`: summarize the last N messages here (default {n})
 `/{cmd} stop`: stop the answer being written here
 `/{cmd} reset`: forget this {place}'s conversation
+`/{cmd} usage`: what you have used today and this month; admins: `usage channel`, `usage all`
 `/{cmd} persona [name]`: list the personas, or (admins) switch to one: {personas}
 `/{cmd} system <text>`: (admins) set this channel's system prompt; `/{cmd} system reset` undoes it
 The answer appears here as a message from {bot}, growing while it is written.
@@ -53,6 +57,8 @@ def parse(args: str) -> Subcommand | None:
         return Subcommand("system", rest)
     if word == "persona" and len(rest.split()) <= 1:
         return Subcommand("persona", rest)
+    if word == "usage" and rest.lower() in USAGE_SCOPES:
+        return Subcommand("usage", USAGE_SCOPES[rest.lower()])
     return None
 
 
@@ -68,6 +74,7 @@ def handle(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> dict[str,
         "stop": stop,
         "system": system,
         "persona": persona,
+        "usage": usage,
     }
     return ephemeral(handlers[sub.name](sub, call, ctx))
 
@@ -134,6 +141,14 @@ def persona(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
         return f"There is no persona {sub.text!r}. Personas:\n{listing}"
     ctx.prompts.set_persona(call.cid, chosen)
     return f"This channel now talks to the {chosen.title} persona."
+
+
+def usage(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    if sub.text != "user" and not is_admin(call, ctx.config):
+        return f"Only admins can see the usage of a whole channel or of the assistant; " \
+               f"`/{ctx.config.command} usage` shows yours."
+    tag = CallTag("", call.user_id, call.cid)
+    return usage_message(ctx.quotas, tag, sub.text, ctx.unpriced_model)
 
 
 def _refusal(word: str, command: str) -> str:

@@ -62,3 +62,16 @@ def test_cli_exit_code(env, monkeypatch, capsys):
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "fix: run `gptbot setup`" in out
+
+
+def test_a_model_without_a_price_fails_with_where_to_add_it(env, tmp_path):
+    checks = by_name(run_checks({**env, "GPTBOT_MODEL": "my-private-model",
+                                 "GPTBOT_FALLBACK": "anthropic:claude-3-5-haiku-latest"}))
+    assert not checks["prices"].ok
+    assert checks["prices"].detail.startswith("no price for openai:my-private-model:")
+    assert "GPTBOT_PRICES" in checks["prices"].fix
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."my-private-model"]\ninput = 1.0\noutput = 2.0\n')
+    priced = by_name(run_checks({**env, "GPTBOT_MODEL": "my-private-model",
+                                 "GPTBOT_PRICES": str(prices)}))
+    assert priced["prices"].ok

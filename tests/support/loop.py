@@ -68,14 +68,17 @@ def whole_loop(
 
 @contextmanager
 def running_bot(
-    config: Config, services: Services, setup: Callable[[Flask], object] | None
+    config: Config,
+    services: Services,
+    setup: Callable[[Flask], object] | None,
+    workers: int = 2,
 ) -> Iterator[None]:
     app = create_app(config, services)
     if setup:
         setup(app)
     with start_server(app) as bot:
         register(services.stream, config, bot.url)
-        worker = EmbeddedWorker(services.queue, services.stores.jobs, 2, LEASE_S)
+        worker = EmbeddedWorker(services.queue, services.stores.jobs, workers, LEASE_S)
         worker.start()
         try:
             yield

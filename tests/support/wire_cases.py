@@ -180,7 +180,18 @@ class WireFormat(Generic[Payload]):
         assert usage is not None
         assert {key: usage.raw.get(key) for key in expected} == expected
         input_key, output_key = self.count_keys
-        assert (usage.input_tokens, usage.output_tokens) == (
+        assert _in_wire_terms(usage, input_key, output_key) == (
             expected[input_key],
             expected[output_key],
         )
+
+
+def _in_wire_terms(usage: Usage, input_key: str, output_key: str) -> tuple[int, int]:
+    """Our counts (wholes include their parts) in the vendor's own terms: Anthropic's
+    input_tokens leave out cache reads and writes, Gemini's candidates leave out thoughts."""
+    inp, out = usage.input_tokens or 0, usage.output_tokens or 0
+    if input_key == "input_tokens":
+        inp -= (usage.cached_input_tokens or 0) + (usage.cache_write_tokens or 0)
+    if output_key == "candidatesTokenCount":
+        out -= usage.reasoning_tokens or 0
+    return inp, out

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from gptbot.core.types import CallTag
 from gptbot.services import build_services
 from gptbot.web.app import create_app
 from tests.support.common import API_SECRET, command_payload, encode, make_config, signed_headers
@@ -157,3 +158,33 @@ def test_infrastructure_failures_are_json_503_and_release_the_claim(bot, monkeyp
     assert post(client, command_payload()).status_code == 200  # Stream's retry gets through
     assert services.queue.pending() == 1
 
+
+
+def test_a_failed_enqueue_gives_the_question_back(bot, monkeypatch):
+    client, services = bot
+    monkeypatch.setattr(services.queue, "enqueue", lambda payload: (_ for _ in ()).throw(
+        OSError("disk full")))
+    assert post(client, command_payload()).status_code == 503
+    monkeypatch.undo()
+    tag = CallTag("", "alice", "messaging:general")
+
+    def asked() -> dict[str, int]:
+        return {c.period: v for c, v in services.costs.quotas.read(tag).items()
+                if c.metric == "q" and c.scope == "user"}
+
+    assert asked() == {"day": 0, "month": 0}
+    assert post(client, command_payload()).status_code == 200  # Stream's retry
+    assert asked() == {"day": 1, "month": 1}
+
+
+def test_a_store_outage_during_the_quota_check_leaves_no_claim(bot, monkeypatch):
+    client, services = bot
+
+    def store_down(*args, **kwargs):
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(services.costs.quotas, "admit", store_down)
+    assert post(client, command_payload()).status_code == 503
+    monkeypatch.undo()
+    assert post(client, command_payload()).status_code == 200  # Stream's retry gets through
+    assert services.queue.pending() == 1

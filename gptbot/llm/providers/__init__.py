@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 
-from gptbot.config import DEFAULT_MODELS, Config
+from gptbot.config import Config
 from gptbot.core.errors import ConfigError
+from gptbot.llm.metering import CallObserver, MeteredProvider
 from gptbot.llm.providers.base import Provider
 from gptbot.llm.providers.fallback import Candidate, FallbackProvider
 
@@ -22,17 +23,23 @@ PROVIDERS: dict[str, str] = {
 }
 
 
-def build_provider(config: Config) -> Provider:
-    """The configured provider; wrapped in a FallbackProvider when GPTBOT_FALLBACK is set."""
-    primary = _build(config.provider, config, "GPTBOT_PROVIDER")
+def build_provider(config: Config, observer: CallObserver | None = None) -> Provider:
+    """The configured provider; wrapped in a FallbackProvider when GPTBOT_FALLBACK is set.
+
+    With an observer, every call to every provider of the chain is metered on its own, so a
+    failed attempt is counted against the provider that failed.
+    """
+    primary = _build(config.provider, config, "GPTBOT_PROVIDER", observer)
     if not config.fallback:
         return primary
     chain = [Candidate(primary)]
-    chain += [_fallback_candidate(entry, config) for entry in config.fallback]
+    chain += [_fallback_candidate(entry, config, observer) for entry in config.fallback]
     return FallbackProvider(chain)
 
 
-def _build(name: str, config: Config, variable: str) -> Provider:
+def _build(
+    name: str, config: Config, variable: str, observer: CallObserver | None = None
+) -> Provider:
     try:
         module, _, attribute = PROVIDERS[name].partition(":")
     except KeyError:
@@ -40,16 +47,15 @@ def _build(name: str, config: Config, variable: str) -> Provider:
         raise ConfigError(f"{variable}: provider {name!r} is unknown; use one of {known}") from None
     provider_class = getattr(importlib.import_module(module), attribute)
     provider: Provider = provider_class.from_config(config)
-    return provider
+    return MeteredProvider(provider, observer) if observer else provider
 
 
-def _fallback_candidate(entry: str, config: Config) -> Candidate:
+def _fallback_candidate(entry: str, config: Config, observer: CallObserver | None) -> Candidate:
     """`provider:model`; the model may itself contain colons (ollama:llama3.2:3b)."""
-    name, _, model = (part.strip() for part in entry.partition(":"))
-    model = model or DEFAULT_MODELS.get(name, "")
+    name, model = config.model_chain()[1 + config.fallback.index(entry)]
     if not model:
         raise ConfigError(f"GPTBOT_FALLBACK entry {entry!r} needs a model: use provider:model")
-    return Candidate(_build(name, config, "GPTBOT_FALLBACK"), model)
+    return Candidate(_build(name, config, "GPTBOT_FALLBACK", observer), model)
 
 
 __all__ = ["PROVIDERS", "Provider", "build_provider"]

@@ -16,13 +16,17 @@ from gptbot.core.events import (
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
+    Usage,
 )
 from gptbot.core.types import ChatMessage, ChatRequest, ToolCall
 from gptbot.llm.providers.base import arguments_object, system_text
 from gptbot.llm.providers.wire_common import (
+    count,
     error_event,
     load_object,
     strict_int,
+    sub_object,
+    total,
     turns_without_system,
     usage_event,
 )
@@ -78,14 +82,53 @@ def _message_delta(event: dict[str, Any]) -> list[StreamEvent]:
     delta = event.get("delta")
     reason = delta.get("stop_reason") if isinstance(delta, dict) else None
     events: list[StreamEvent] = [Finish(str(reason))] if reason else []
-    return events + _usage(event.get("usage"))
+    return events + _usage(event.get("usage"), final=True)
 
 
-def _usage(usage: Any) -> list[StreamEvent]:
-    # message_start has the input count, message_delta the final (cumulative) output count.
+def _usage(usage: Any, final: bool = False) -> list[StreamEvent]:
+    # message_start and message_delta both carry running totals: the accumulator lets the
+    # later one win field by field; adding them would count the prompt twice.
     if not isinstance(usage, dict):
         return []
-    return [usage_event(usage, "input_tokens", "output_tokens")]
+    return [message_usage(usage, final)]
+
+
+_SUMMED = (
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "output_tokens",
+)
+
+
+def message_usage(raw: dict[str, Any], final: bool = False) -> Usage:
+    """Normalise `message_start.message.usage`, or `message_delta.usage` when `final`.
+
+    Anthropic's `input_tokens` is only the uncached rest of the prompt: the whole is it
+    plus the cache reads plus the cache writes. A delta that states no input side (the
+    older API) leaves those None, so message_start's numbers stay.
+    """
+    counts = _iterations_total(raw) or raw
+    fresh, read, written = (count(counts.get(key)) for key in _SUMMED[:3])
+    whole = total(fresh, read, written)
+    if final and whole is not None:
+        # The delta restates the whole input side, so a cache count it leaves out is 0:
+        # keeping message_start's could leave a part larger than its new whole.
+        read, written = read or 0, written or 0
+    output = count(counts.get("output_tokens"))
+    thinking = count(sub_object(raw, "output_tokens_details").get("thinking_tokens"))
+    return usage_event(raw, whole, output, cached=read, cache_write=written, reasoning=thinking)
+
+
+def _iterations_total(raw: dict[str, Any]) -> dict[str, int] | None:
+    """With `iterations` (compaction, advisor) the top-level counts describe only the last
+    message iteration, but every iteration is billed: sum them. An `advisor_message` is
+    another model's call at its own rates, so it is not part of this model's bill."""
+    iterations = raw.get("iterations")
+    if not isinstance(iterations, list) or not iterations:
+        return None
+    own = [i for i in iterations if isinstance(i, dict) and i.get("type") != "advisor_message"]
+    return {key: sum(count(i.get(key)) or 0 for i in own) for key in _SUMMED}
 
 
 def _error(error: Any) -> StreamError:

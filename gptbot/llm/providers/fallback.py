@@ -40,7 +40,7 @@ class FallbackProvider:
     def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
         failure: ProviderError | None = None
         for position, candidate in enumerate(self.candidates):
-            attempt = replace(request, model=candidate.model) if candidate.model else request
+            attempt = _attempt(request, candidate, position)
             events = iter(candidate.provider.stream(attempt))
             try:
                 head = _until_first_output(events)
@@ -57,6 +57,13 @@ class FallbackProvider:
             return
         assert failure is not None
         raise failure
+
+
+def _attempt(request: ChatRequest, candidate: Candidate, position: int) -> ChatRequest:
+    attempt = replace(request, model=candidate.model) if candidate.model else request
+    if position and request.tag:  # billed as a fallback, not as the primary's answer
+        attempt = replace(attempt, tag=replace(request.tag, purpose="fallback"))
+    return attempt
 
 
 def _until_first_output(events: Iterator[StreamEvent]) -> list[StreamEvent]:

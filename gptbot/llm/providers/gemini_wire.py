@@ -17,14 +17,17 @@ from gptbot.core.events import (
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
+    Usage,
 )
 from gptbot.core.types import ChatMessage, ChatRequest, ToolCall, ToolSpec
 from gptbot.llm.providers.base import arguments_object, system_text
 from gptbot.llm.providers.wire_common import (
     choice_zero,
+    count,
     error_event,
     load_json,
     load_object,
+    total,
     turns_without_system,
     usage_event,
     whole_arguments,
@@ -54,8 +57,27 @@ def map_object(chunk: dict[str, Any]) -> list[StreamEvent]:
     events = _candidate_events(candidate) if candidate else _blocked(chunk)
     usage = chunk.get("usageMetadata")
     if isinstance(usage, dict):
-        events.append(usage_event(usage, "promptTokenCount", "candidatesTokenCount"))
+        events.append(usage_metadata(usage))
     return events
+
+
+def usage_metadata(raw: dict[str, Any]) -> Usage:
+    """Normalise one `usageMetadata`, a running snapshot repeated on every chunk.
+
+    promptTokenCount already includes cachedContentTokenCount; toolUsePromptTokenCount
+    (what built-in tools fetched) is prompt input outside it; thoughtsTokenCount is
+    billed as output but is not in candidatesTokenCount. So input + output is
+    totalTokenCount. Zeros are left out (thought-only snapshots have no
+    candidatesTokenCount), hence sums of whatever is stated.
+    """
+    thoughts = count(raw.get("thoughtsTokenCount"))
+    return usage_event(
+        raw,
+        total(count(raw.get("promptTokenCount")), count(raw.get("toolUsePromptTokenCount"))),
+        total(count(raw.get("candidatesTokenCount")), thoughts),
+        cached=count(raw.get("cachedContentTokenCount")),
+        reasoning=thoughts,
+    )
 
 
 def _candidate_events(candidate: dict[str, Any]) -> list[StreamEvent]:

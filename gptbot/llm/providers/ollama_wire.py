@@ -14,11 +14,18 @@ from gptbot.core.events import (
     Finish,
     StreamError,
     StreamEvent,
+    Usage,
 )
 from gptbot.core.types import ChatMessage, ChatRequest, ToolCall
 from gptbot.llm.providers.base import arguments_object
 from gptbot.llm.providers.openai_wire import chat_body, function_call_delta  # OpenAI's shapes
-from gptbot.llm.providers.wire_common import load_object, text_deltas, usage_event, whole_arguments
+from gptbot.llm.providers.wire_common import (
+    count,
+    load_object,
+    text_deltas,
+    usage_event,
+    whole_arguments,
+)
 
 USAGE_FIELDS = (
     "prompt_eval_count",
@@ -66,8 +73,15 @@ def _arguments_text(arguments: Any) -> str:
 
 def _done_events(chunk: dict[str, Any]) -> list[StreamEvent]:
     raw = {key: chunk[key] for key in USAGE_FIELDS if key in chunk}
-    usage = usage_event(raw, "prompt_eval_count", "eval_count")
-    return [Finish(str(chunk.get("done_reason") or "stop")), usage]
+    return [Finish(str(chunk.get("done_reason") or "stop")), done_usage(raw)]
+
+
+def done_usage(raw: dict[str, Any]) -> Usage:
+    """Normalise the done line's counts. prompt_eval_count counts only the prompt tokens
+    evaluated this time: after a KV-cache hit it shrinks, and Ollama leaves out a 0, so
+    absent means 0 here (the done line is the one complete report). eval_count includes
+    any thinking, with no split."""
+    return usage_event(raw, count(raw.get("prompt_eval_count")) or 0, count(raw.get("eval_count")))
 
 
 # --- request ----------------------------------------------------------------------------

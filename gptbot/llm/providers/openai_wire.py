@@ -22,8 +22,11 @@ from gptbot.core.events import (
 from gptbot.core.types import ChatMessage, ChatRequest, ToolCall, ToolSpec
 from gptbot.llm.providers.wire_common import (
     choice_zero,
+    count,
     error_event,
+    first_count,
     load_object,
+    sub_object,
     text_deltas,
     usage_event,
 )
@@ -156,13 +159,50 @@ def function_call_delta(
 
 
 def _usage(chunk: dict[str, Any]) -> Usage | None:
+    raw = _raw_usage(chunk)
+    return None if raw is None else chat_usage(raw)
+
+
+def _raw_usage(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    """`usage` wherever the server puts it, whatever `choices` holds: its own chunk with
+    `choices: []` (OpenAI's include_usage), the finish chunk (Mistral, DeepSeek), a chunk
+    with non-empty choices (OpenRouter); else Groq's `x_groq.usage`. Groq may send both
+    with the same numbers, so one is read and the call is counted once."""
     usage = chunk.get("usage")
-    if not isinstance(usage, dict):
-        groq = chunk.get("x_groq")  # Groq puts usage in its own object
-        usage = groq.get("usage") if isinstance(groq, dict) else None
-        if not isinstance(usage, dict):
-            return None
-    return usage_event(usage, "prompt_tokens", "completion_tokens")
+    if isinstance(usage, dict):
+        return usage
+    usage = sub_object(chunk, "x_groq").get("usage")
+    return usage if isinstance(usage, dict) else None
+
+
+def chat_usage(raw: dict[str, Any]) -> Usage:
+    """Normalise one Chat Completions usage object (OpenAI, Azure and every compatible
+    server). Its wholes already include their parts: prompt_tokens the cached tokens,
+    completion_tokens the reasoning tokens, so nothing is added to them."""
+    prompt = _prompt_tokens(raw)
+    completion = count(raw.get("completion_tokens"))
+    reasoning = count(sub_object(raw, "completion_tokens_details").get("reasoning_tokens"))
+    if prompt is None:  # a part without its whole would bill tokens we cannot place
+        return usage_event(raw, None, completion, reasoning=reasoning)
+    details = sub_object(raw, "prompt_tokens_details")
+    cached = first_count(
+        details.get("cached_tokens"),  # OpenAI, Azure, DeepSeek, OpenRouter, xAI, vLLM
+        raw.get("prompt_cache_hit_tokens"),  # DeepSeek's own name for the same number
+        raw.get("cached_tokens"),  # Moonshot, the Hugging Face router: top level
+    )
+    written = count(details.get("cache_write_tokens"))  # OpenRouter (Anthropic upstreams)
+    return usage_event(
+        raw, prompt, completion, cached=cached, cache_write=written, reasoning=reasoning
+    )
+
+
+def _prompt_tokens(raw: dict[str, Any]) -> int | None:
+    prompt = count(raw.get("prompt_tokens"))
+    hit = count(raw.get("prompt_cache_hit_tokens"))
+    miss = count(raw.get("prompt_cache_miss_tokens"))
+    if prompt is None and hit is not None and miss is not None:
+        return hit + miss  # DeepSeek: prompt_tokens, when sent, is already this sum
+    return prompt
 
 
 # --- request ----------------------------------------------------------------------------

@@ -53,9 +53,40 @@ def text_deltas(thinking: Any, text: Any, refusal: Any = None) -> list[StreamEve
     return [kind(value) for kind, value in kinds if value and isinstance(value, str)]
 
 
-def usage_event(raw: dict[str, Any], input_key: str, output_key: str) -> Usage:
-    """A usage report; each vendor names its input and output token counts differently."""
-    return Usage(strict_int(raw.get(input_key)), strict_int(raw.get(output_key)), raw)
+def count(value: Any) -> int | None:
+    """`value` if it is a token count (an int >= 0), else None: not stated."""
+    return value if strict_int(value) is not None and value >= 0 else None
+
+
+def first_count(*values: Any) -> int | None:
+    """The first value that is a count: one number some vendors put under several names."""
+    return next((value for value in values if count(value) is not None), None)
+
+
+def total(*counts: int | None) -> int | None:
+    """The sum of the counts a report states; None when it states none of them."""
+    stated = [n for n in counts if n is not None]
+    return sum(stated) if stated else None
+
+
+def sub_object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """A nested details object (`prompt_tokens_details`…), or {} when absent or not one."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def usage_event(
+    raw: dict[str, Any],
+    input_tokens: int | None,
+    output_tokens: int | None,
+    *,
+    cached: int | None = None,
+    cache_write: int | None = None,
+    reasoning: int | None = None,
+) -> Usage:
+    """A usage report from counts each vendor's normaliser has already made whole
+    (parts included in their wholes, see Usage); `raw` rides along for the logs."""
+    return Usage(input_tokens, output_tokens, raw, cached, cache_write, reasoning)
 
 
 def error_event(

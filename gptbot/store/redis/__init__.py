@@ -7,6 +7,7 @@ from typing import Any
 import redis
 
 from gptbot.store import Stores
+from gptbot.store.redis.answer_cache import RedisAnswers
 from gptbot.store.redis.conversations import RedisConversations
 from gptbot.store.redis.jobs import RedisJobs
 from gptbot.store.redis.ledger import RedisLedger
@@ -23,5 +24,6 @@ def redis_stores(client: Any, prefix: str = "gptbot:") -> Stores:
     return Stores(
         jobs=RedisJobs(client, prefix), conversations=RedisConversations(client, prefix),
         settings=RedisSettings(client, prefix), limits=RedisLimits(client, prefix),
-        ledger=RedisLedger(client, prefix), close=client.close,
+        ledger=RedisLedger(client, prefix), answers=RedisAnswers(client, prefix),
+        close=client.close,
     )

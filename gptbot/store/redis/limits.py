@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gptbot.store.limits import TOKEN_EPSILON, Charge, check_charges, check_rate
+from gptbot.store.redis.expiry import ExpiryIndex
 
 # Shared by the counter scripts. Numbers go back to Redis through string.format: Lua
 # would print them with 14 significant digits. `e` keeps the caller's exact string.
@@ -70,21 +71,12 @@ write(KEYS[1], KEYS[2], 1, ARGV[2], now)
 return 1
 """
 
-# KEYS: index. ARGV: now, batch size. Each index entry's score is its key's latest expiry.
-_PRUNE = """
-local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, key in ipairs(keys) do
-  redis.call('DEL', key)
-  redis.call('ZREM', KEYS[1], key)
-end
-return #keys
-"""
-
 # KEYS: bucket. ARGV: now, per_minute, epsilon. Mirrors gptbot.store.limits.take_from
 # operation for operation, so both backends compute the same floats.
 _TAKE = """
-local now, cap, eps = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local rate = cap / 60.0
+local now, per_minute, eps = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local rate, cap = per_minute / 60.0, tonumber(ARGV[4])
+if cap == 0 then cap = per_minute end
 local tokens, at = cap, now
 local h = redis.call('HMGET', KEYS[1], 't', 'at')
 if h[1] and h[2] then tokens, at = tonumber(h[1]), tonumber(h[2]) end
@@ -105,20 +97,16 @@ redis.call('HSET', KEYS[1], 't', '1', 'at', ARGV[1])
 return 1
 """
 
-# Keys forgotten per prune script, so one prune never blocks Redis for long.
-PRUNE_BATCH = 500
-
-
 class RedisLimits:
     def __init__(self, client: Any, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
-        self._index = prefix + "limits:expiry"
+        self._expiry = ExpiryIndex(client, prefix + "limits:expiry")
+        self._index = self._expiry.name
         self._charge = client.register_script(_CHARGE)
         self._adjust = client.register_script(_ADJUST)
         self._counters = client.register_script(_COUNTERS)
         self._mark = client.register_script(_MARK)
-        self._prune = client.register_script(_PRUNE)
         self._take = client.register_script(_TAKE)
         self._hold = client.register_script(_HOLD)
 
@@ -153,18 +141,13 @@ class RedisLimits:
         args = [repr(float(now)), repr(float(expires_at))]
         return bool(self._mark(keys=[self._index, self._key(key)], args=args))
 
-    def take_token(self, bucket: str, per_minute: int, now: float) -> float:
+    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float:
         check_rate(per_minute)
-        args = [repr(float(now)), per_minute, repr(TOKEN_EPSILON)]
+        args = [repr(float(now)), per_minute, repr(TOKEN_EPSILON), burst]
         return float(self._take(keys=[self._bucket(bucket)], args=args))
 
     def hold_bucket(self, bucket: str, until: float) -> None:
         self._hold(keys=[self._bucket(bucket)], args=[repr(float(until))])
 
     def prune_limits(self, now: float) -> int:
-        total = 0
-        while True:  # batches, each atomic; stop at the first one that is not full
-            pruned = int(self._prune(keys=[self._index], args=[repr(float(now)), PRUNE_BATCH]))
-            total += pruned
-            if pruned < PRUNE_BATCH:
-                return total
+        return self._expiry.prune(now)

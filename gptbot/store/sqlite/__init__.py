@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gptbot.store import Stores
+from gptbot.store.sqlite.answer_cache import SqliteAnswers
 from gptbot.store.sqlite.conversations import SqliteConversations
 from gptbot.store.sqlite.db import SqliteDb
 from gptbot.store.sqlite.jobs import SqliteJobs
@@ -17,5 +18,6 @@ def open_sqlite(path: str | Path) -> Stores:
     db = SqliteDb(path)
     return Stores(
         jobs=SqliteJobs(db), conversations=SqliteConversations(db), settings=SqliteSettings(db),
-        limits=SqliteLimits(db), ledger=SqliteLedger(db), close=db.close,
+        limits=SqliteLimits(db), ledger=SqliteLedger(db), answers=SqliteAnswers(db),
+        close=db.close,
     )

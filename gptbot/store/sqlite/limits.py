@@ -74,11 +74,11 @@ class SqliteLimits:
     def mark_once(self, key: str, expires_at: float, now: float) -> bool:
         return self._db.execute(_MARK, (key, expires_at, now)).rowcount == 1
 
-    def take_token(self, bucket: str, per_minute: int, now: float) -> float:
+    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float:
         check_rate(per_minute)
         with self._db.transaction() as conn:
             row = conn.execute("SELECT tokens, at FROM buckets WHERE name = ?", (bucket,))
-            wait, state = take_from(row.fetchone(), per_minute, now)
+            wait, state = take_from(row.fetchone(), per_minute, now, burst)
             if state is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO buckets (name, tokens, at) VALUES (?, ?, ?)",

@@ -67,4 +67,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ledger_at ON ledger (at);
     """,
+    # 5: the answer cache, keyed by an opaque hash; a row whose expires_at has passed reads
+    # as absent until it is pruned.
+    """
+    CREATE TABLE answers (
+        key TEXT PRIMARY KEY,
+        answer TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX answers_expires ON answers (expires_at);
+    """,
 ]
