@@ -18,24 +18,34 @@ from stream_chat.base.exceptions import StreamAPIException
 from gptbot.config import Config
 from gptbot.core.errors import SetupError
 from gptbot.jobs.housekeeping import Housekeeping
-from gptbot.jobs.queue import EmbeddedWorker, lease_for
+from gptbot.jobs.queue import EmbeddedWorker, worker_for
 from gptbot.services import Services, build_services
 from gptbot.stream.registration import register
+from gptbot.telemetry import logs
+from gptbot.telemetry.multiprocess import export_directory
 from gptbot.web.app import create_app
 from gptbot.web.public_url import public_url_for
 
 log = logging.getLogger(__name__)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(config: Config | str) -> None:
+    """Every line of the process in GPTBOT_LOG_FORMAT (text, or JSON lines), with the
+    command's correlation id, secrets masked. A bare level (older callers): plain text."""
+    if isinstance(config, str):
+        logging.basicConfig(level=config,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return
+    logs.install(config)
 
 
 def serve_app(environ: Mapping[str, str] | None = None) -> Flask:
     """Build one process's app: register with Stream, start its embedded worker."""
     load_dotenv()
     config = Config.from_env(environ)
-    configure_logging(config.log_level)
+    configure_logging(config)
+    # Before any metric exists: every process of the deployment adds to one directory.
+    export_directory(config, environ)
     services = build_services(config)
     register_at_startup(services, _port(environ))
     if config.embedded_worker:
@@ -63,12 +73,14 @@ def register_at_startup(services: Services, port: int | None) -> None:
 def start_embedded_worker(services: Services) -> EmbeddedWorker:
     config = services.config
     housekeeping = Housekeeping(services.stores, config.ledger_days)
-    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers,
-                            lease_for(config), housekeeping=housekeeping)
+    worker = worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
+                        housekeeping, services.telemetry)
     # Worker threads parse streams while request threads must answer Stream within 1 s:
     # hand the GIL over more often (default 5 ms) so a webhook never queues behind them.
     sys.setswitchinterval(0.001)
     worker.start()
+    # At exit (gunicorn's graceful stop of this process): running answers may finish for
+    # GPTBOT_SHUTDOWN_GRACE_S, the rest goes back to the queue for another process.
     atexit.register(worker.stop)
     return worker
 
@@ -79,7 +91,11 @@ def _port(environ: Mapping[str, str] | None) -> int | None:
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn, configured from code, serving serve_app() in each worker process."""
+    """gunicorn, configured from code, serving serve_app() in each worker process.
+
+    Its options should carry `logconfig_dict` (`logs.gunicorn_logconfig`): then the master's
+    lines and the access log come out in the same format as the app's.
+    """
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
@@ -93,8 +109,16 @@ class GunicornServer(BaseApplication):
         return serve_app()
 
 
-def run_gunicorn(host: str, port: int, processes: int, threads: int) -> None:
+def run_gunicorn(
+    host: str, port: int, processes: int, threads: int, config: Config | None = None
+) -> None:
     os.environ.setdefault("PORT", str(port))
+    config = config or Config.from_env()
+    export_directory(config)  # the master's environment, inherited by every worker
     options = {"bind": f"{host}:{port}", "workers": processes, "threads": threads,
-               "worker_class": "gthread", "graceful_timeout": 30, "accesslog": "-"}
+               "worker_class": "gthread",
+               # Past the answers' own grace: they hand themselves back before gunicorn kills.
+               "graceful_timeout": int(config.shutdown_grace_s) + 5,
+               # The access log (one line per request, as JSON too) goes through it.
+               "logconfig_dict": logs.gunicorn_logconfig(config)}
     GunicornServer(options).run()

@@ -7,7 +7,7 @@ they use (the web side a `CommandContext`, the worker an `Answerer` and the job 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gptbot.config import Config
@@ -20,12 +20,13 @@ from gptbot.costs.quotas import Quotas
 from gptbot.jobs.answer import Answerer
 from gptbot.jobs.job import AnswerJob
 from gptbot.jobs.queue import JobQueue, open_huey
-from gptbot.llm.metering import MeteredProvider
+from gptbot.llm.metering import MeteredProvider, Observers
 from gptbot.llm.providers import Provider, build_provider
 from gptbot.llm.providers.fallback import FallbackProvider
 from gptbot.llm.tools import build_toolbox
 from gptbot.store import Stores, open_stores
 from gptbot.stream.api import StreamApi
+from gptbot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,10 @@ class Services:
     queue: JobQueue
     prompts: Prompts
     costs: Costs
+    telemetry: Telemetry = field(default_factory=Telemetry.off)
 
     def close(self) -> None:
+        self.telemetry.close()
         self.stores.close()
 
 
@@ -51,25 +54,32 @@ def build_services(
     stores: Stores | None = None,
     stream: StreamApi | None = None,
     provider: Provider | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Services:
+    telemetry = telemetry or Telemetry.from_config(config)
     stores = stores or open_stores(config.database_url)
-    stream = stream or StreamApi.from_config(config, limits=stores.limits)
-    costs = build_costs(config, stores)
-    # Every model call is metered: the one given (tests) as much as the configured chain.
-    provider = provider or build_provider(config, costs.accountant)
+    stream = stream or StreamApi.from_config(config, limits=stores.limits, telemetry=telemetry)
+    costs = build_costs(config, stores, telemetry)
+    # Every model call is metered, the one given (tests) as much as the configured chain:
+    # the accountant may refuse it and bills it; telemetry measures and traces it.
+    observer = Observers(costs.accountant, telemetry.model_calls)
+    provider = provider or build_provider(config, observer)
     metered = provider if isinstance(provider, MeteredProvider | FallbackProvider) \
-        else MeteredProvider(provider, costs.accountant)
+        else MeteredProvider(provider, observer)
     prompts = Prompts.from_config(config, stores.settings)
     answerer = Answerer(config, stream, metered, stores.jobs, stores.conversations, prompts,
                         toolbox=build_toolbox(config), quotas=costs.quotas,
                         accountant=costs.accountant,
-                        cache=AnswerCache(stores.answers, config.cache_ttl))
+                        cache=AnswerCache(stores.answers, config.cache_ttl),
+                        telemetry=telemetry)
 
     def run_answer(payload: dict[str, Any]) -> None:
-        answerer.run(AnswerJob.from_payload(payload))
+        with telemetry.job(payload):  # the webhook's trace and correlation id, continued
+            answerer.run(AnswerJob.from_payload(payload))
 
     queue = JobQueue(open_huey(config.queue_url), run_answer)
-    return Services(config, stores, stream, provider, answerer, queue, prompts, costs)
+    return Services(config, stores, stream, provider, answerer, queue, prompts, costs,
+                    telemetry)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,9 @@ class Costs:
     accountant: Accountant
 
 
-def build_costs(config: Config, stores: Stores) -> Costs:
+def build_costs(config: Config, stores: Stores, telemetry: Telemetry | None = None) -> Costs:
     prices = PriceTable.load(config.prices_file)
     quotas = Quotas(config.limits, stores.limits, Periods(parse_timezone(config.limits.timezone)))
-    return Costs(prices, quotas, Accountant(prices, quotas, stores.ledger, config.max_tokens))
+    accountant = Accountant(prices, quotas, stores.ledger, config.max_tokens,
+                            telemetry=telemetry)
+    return Costs(prices, quotas, accountant)

@@ -7,6 +7,7 @@ import sys
 
 from dotenv import load_dotenv
 
+from gptbot.cli.jobs import add_parser as add_jobs_parser
 from gptbot.config import Config
 from gptbot.core.errors import GptBotError
 
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor.set_defaults(run=_doctor)
     worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
     worker.set_defaults(run=_worker)
+    add_jobs_parser(sub)
     usage = sub.add_parser("usage", help="the usage ledger: questions, tokens and cost")
     usage.add_argument("--since", help="first day, YYYY-MM-DD (default: the 1st of this month)")
     usage.add_argument("--until", help="day after the last, YYYY-MM-DD (exclusive; default: now)")
@@ -115,25 +117,30 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    """Until SIGTERM or SIGINT; then running answers may finish for GPTBOT_SHUTDOWN_GRACE_S
+    and the rest goes back to the queue (a second signal hands it back at once)."""
     import signal
     import threading
 
     from gptbot.jobs.housekeeping import Housekeeping
-    from gptbot.jobs.queue import EmbeddedWorker, lease_for
+    from gptbot.jobs.queue import worker_for
     from gptbot.server import configure_logging
     from gptbot.services import build_services
 
     config = Config.from_env()
-    configure_logging(config.log_level)
+    configure_logging(config)
     services = build_services(config)
-    housekeeping = Housekeeping(services.stores, config.ledger_days)
-    worker = EmbeddedWorker(services.queue, services.stores.jobs, config.workers,
-                            lease_for(config), housekeeping=housekeeping)
+    worker = worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
+                        Housekeeping(services.stores, config.ledger_days), services.telemetry)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def on_signal(*_: object) -> None:
+        (worker.hurry if stop.is_set() else stop).set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     worker.start()
     stop.wait()
     worker.stop()
+    services.close()
     return 0
-

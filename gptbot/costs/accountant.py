@@ -2,7 +2,7 @@
 
 It is the observer of every metered provider (gptbot.llm.metering): before a call it reserves
 the worst-case cost, after it settles the real cost from the provider's reported usage and
-writes one ledger row, whatever the call's outcome.
+writes one ledger row, whatever the call's outcome. The spend also goes to the metrics.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gptbot.costs.quotas import Quotas, Reservation
 from gptbot.llm.metering import CallRecord
 from gptbot.llm.tokens import messages_tokens
 from gptbot.store.ledger import LedgerRow, LedgerStore
+from gptbot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,14 @@ class Accountant:
         ledger: LedgerStore,
         max_tokens: int,
         clock: Callable[[], float] = time.time,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.prices = prices
         self.quotas = quotas
         self.ledger = ledger
         self.max_tokens = max_tokens
         self.clock = clock
+        self.telemetry = telemetry or Telemetry.off()
 
     def before_call(self, provider: str, request: ChatRequest) -> Ticket:
         price = self.prices.price_for(provider, request.model)
@@ -59,6 +62,7 @@ class Accountant:
     def after_call(self, ticket: object, record: CallRecord) -> None:
         assert isinstance(ticket, Ticket)
         cost = cost_usd(ticket.price, record.usage) if ticket.price else None
+        self.telemetry.spent(cost or 0.0)  # spent, whether or not the books below work out
         try:
             if ticket.reservation:
                 self.quotas.settle(ticket.reservation, cost, _tokens(record.usage))

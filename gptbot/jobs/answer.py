@@ -19,17 +19,21 @@ from gptbot.core.types import CallTag, ChatRequest, Turn
 from gptbot.costs.accountant import Accountant
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs.job import SUMMARIZE, AnswerJob
-from gptbot.jobs.queue import lease_for
-from gptbot.jobs.stop import STOPPED_NOTE, StoppableSink, StopRequested
+from gptbot.jobs.lifecycle import CANCELLED, Lifecycle, Outcome, describe
+from gptbot.jobs.running import RunningJob, RunningJobs
+from gptbot.jobs.stop import STOPPED_NOTE, JobCancelled, StoppableSink, StopRequested
 from gptbot.llm.generation import Generation, generate
 from gptbot.llm.providers import Provider
 from gptbot.llm.tokens import clip_to_tokens, prompt_budget, usable_window
 from gptbot.llm.tools import Toolbox, ToolContext
 from gptbot.store import ConversationStore, JobStore
+from gptbot.store.jobs import DONE, FAILED, STOPPED
 from gptbot.stream.api import StreamApi
 from gptbot.stream.reply import ReplyTarget, ReplyWriter
+from gptbot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
+GAVE_UP_NOTE = "Sorry, this answer failed several times and was given up. Please try again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,7 @@ class Answerer:
         quotas: Quotas | None = None,
         accountant: Accountant | None = None,
         cache: AnswerCache | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -65,18 +70,35 @@ class Answerer:
         self.accountant = accountant  # ledger rows for cached answers
         self.cache = cache if cache and cache.enabled else None
         self.prompts = prompts
+        self.running = RunningJobs()  # what a worker shutting down hands back
+        self.lifecycle = Lifecycle(jobs, config.job_lease_s, self.running, telemetry)
         self.memory = Memory(conversations, prompt_budget(config), partial(self._fold, None))
 
     def run(self, job: AnswerJob) -> None:
-        if not self.jobs.start_job(job.key, time.time(), lease_for(self.config)):
-            log.info("job %s already done or running elsewhere; skipping", job.key)
-            return
+        """One attempt at the job; its end is recorded whatever happens (see lifecycle.py)."""
+        self.lifecycle.run(job, self._attempt)
+
+    def _attempt(self, job: AnswerJob, run: RunningJob) -> Outcome:
         writer = self._writer(job)
-        if writer.begin():
-            self._answer(job, writer)
-        else:
+        if run.attempt > self.config.job_max_attempts:
+            return self._give_up(job, writer, run.attempt)
+        if not writer.begin():
             log.info("reply %s was already complete", job.reply_id)
-        self.jobs.finish_job(job.key, time.time())
+            return Outcome(DONE)
+        return self._answer(job, writer, run)
+
+    def _give_up(self, job: AnswerJob, writer: ReplyWriter, attempt: int) -> Outcome:
+        """Parked as failed: the reply says so, `gptbot jobs --failed` says why."""
+        last = self.lifecycle.last_reason(job.key) or "the worker stopped mid-way"
+        reason = f"gave up after {attempt - 1} attempts ({last})"
+        log.error("job %s %s", job.key, reason)
+        try:
+            if not writer.begin():
+                return Outcome(DONE)
+            writer.fail(GAVE_UP_NOTE)
+        except Exception:  # the job ends anyway: re-running it would only fail again
+            log.exception("could not show that %s was given up", job.reply_id)
+        return Outcome(FAILED, reason)
 
     def _writer(self, job: AnswerJob) -> ReplyWriter:
         target = ReplyTarget(
@@ -88,35 +110,37 @@ class Answerer:
             self.config.update_interval,
             self.stream.message_limit(job.channel_type, self.config.max_message_length),
             self.clock,
-            on_progress=lambda: self.jobs.heartbeat_job(job.key, time.time()),
         )
 
-    def _answer(self, job: AnswerJob, writer: ReplyWriter) -> None:
+    def _answer(self, job: AnswerJob, writer: ReplyWriter, run: RunningJob) -> Outcome:
+        """Writes the reply; a failed final write raises, and the attempt is retried."""
         since = job.asked_at or time.time()
-        sink = StoppableSink(
-            writer,
-            lambda: self.jobs.stop_requested(job.stop_scopes, since),
-            self.config.update_interval,
-            self.clock,
-        )
+        sink = StoppableSink(writer, lambda: self.jobs.stop_requested(job.stop_scopes, since),
+                             self.config.update_interval, self.clock, run.cancelled)
         try:
             sink.check()  # stopped while it waited in the queue
             plan = self._plan(job)
             result = self._cached(job, plan, sink) or self._generate(job, plan, sink)
+        except JobCancelled:
+            log.info("answer %s %s; the next attempt writes it", job.reply_id, run.why)
+            return Outcome(CANCELLED, run.why)
         except StopRequested:
             log.info("answer %s stopped on request", job.reply_id)
-            self._remember(job, sink.text)
             writer.finish(STOPPED_NOTE)
+            self._remember(job, sink.text)
+            return Outcome(STOPPED)
         except GptBotError as exc:
             log.warning("answer %s failed: %s", job.reply_id, exc)
             writer.fail(exc.user_message)
-        except Exception:
+            return Outcome(FAILED, describe(exc))
+        except Exception as exc:
             log.exception("answer %s failed unexpectedly", job.reply_id)
             writer.fail(GptBotError.user_message)
-        else:
-            self._log_usage(job, result)
-            self._remember(job, result.text)
-            writer.finish(" ".join(n for n in (plan.note, result.note, *self._warnings(job)) if n))
+            return Outcome(FAILED, describe(exc))
+        self._log_usage(job, result)
+        writer.finish(" ".join(n for n in (plan.note, result.note, *self._warnings(job)) if n))
+        self._remember(job, result.text)  # after the final write: a retried attempt starts clean
+        return Outcome(DONE)
 
     def _generate(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation:
         result = generate(self.provider, plan.request, sink, tools=self.toolbox,

@@ -3,10 +3,15 @@
 The web side only records a stop request in the Store (it has 1 s and no handle on the
 worker); the running job looks at the Store at most once per update interval, between
 two pieces of text, and ends the answer there with the text written so far.
+
+The same sink ends an attempt that lost its job (`JobCancelled`: the worker is shutting down
+and handed it back, or its lease went to another attempt) at the very next piece of text,
+without writing anything more: the job's next attempt writes the reply.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from gptbot.core.errors import GptBotError
@@ -19,6 +24,11 @@ class StopRequested(GptBotError):
     """Someone asked to stop this answer; not a failure."""
 
 
+class JobCancelled(Exception):
+    """This attempt no longer owns its job (handed back at shutdown, or its lease lost):
+    stop at once and write nothing more."""
+
+
 class StoppableSink:
     """Passes text to the reply, keeps all of it, and raises StopRequested when asked to."""
 
@@ -28,24 +38,32 @@ class StoppableSink:
         stop_requested: Callable[[], bool],
         interval: float,
         clock: Callable[[], float],
+        cancelled: threading.Event | None = None,
     ) -> None:
         self.sink = sink
         self.stop_requested = stop_requested
         self.interval = interval
         self.clock = clock
+        self.cancelled = cancelled or threading.Event()
         self.text = ""  # the whole answer, across reply parts
         self.last_check = clock()
 
     def check(self) -> None:
+        self._check_cancelled()
         self.last_check = self.clock()
         if self.stop_requested():
             raise StopRequested("stop requested")
 
     def add(self, delta: str) -> None:
+        self._check_cancelled()
         if self.clock() - self.last_check >= self.interval:
             self.check()
         self.text += delta
         self.sink.add(delta)
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelled("cancelled")
 
     def set_state(self, state: str, message: str = "") -> None:
         self.sink.set_state(state, message)

@@ -3,17 +3,19 @@
 `MeteredProvider` wraps one provider; an observer (the cost accountant, in production) may
 refuse a call before it starts (a budget is used up) and learns its usage after it ends, even
 when it failed or was stopped half-way. Usage is the provider's own report; when a stream
-reported none, the call is estimated from the text and marked so.
+reported none, the call is estimated from the text and marked so. `Observers` hands each
+call to several observers in turn (the accountant, then telemetry).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from gptbot.core.events import (
+    Finish,
     RefusalDelta,
     StreamError,
     StreamEvent,
@@ -41,6 +43,8 @@ class CallRecord:
     first_token_s: float | None
     total_s: float
     outcome: str  # ok | stopped | error:<kind>
+    finish_reason: str | None = None  # the provider's own (stop, length, tool_calls…)
+    text: str = field(default="", repr=False)  # the output: for traces that may capture it
 
 
 class CallObserver(Protocol):
@@ -48,6 +52,22 @@ class CallObserver(Protocol):
         """Raise LimitReached to refuse the call; the return value comes back in after_call."""
 
     def after_call(self, ticket: object, record: CallRecord) -> None: ...
+
+
+class Observers:
+    """Several observers of every call, asked in order. Only the first may refuse a call:
+    one after it that refused would leave the first's reservation unsettled."""
+
+    def __init__(self, *observers: CallObserver) -> None:
+        self.observers = observers
+
+    def before_call(self, provider: str, request: ChatRequest) -> object:
+        return [observer.before_call(provider, request) for observer in self.observers]
+
+    def after_call(self, ticket: object, record: CallRecord) -> None:
+        assert isinstance(ticket, list)
+        for observer, own in zip(self.observers, ticket, strict=True):
+            observer.after_call(own, record)
 
 
 class MeteredProvider:
@@ -73,7 +93,8 @@ class MeteredProvider:
                 meter.see(event, self.clock())
                 yield event
         except GeneratorExit:  # the consumer stopped reading: a Stop, or a fallback's retreat
-            meter.outcome = "stopped"
+            # …after an error event, the error is what happened (and why a fallback ran).
+            meter.outcome = "stopped" if meter.outcome == "ok" else meter.outcome
             raise
         except Exception as exc:
             meter.outcome = f"error:{type(exc).__name__}"
@@ -100,6 +121,7 @@ class _Meter:
         self.usage: Usage | None = None
         self.text: list[str] = []
         self.outcome = "ok"
+        self.finish: str | None = None
 
     def see(self, event: StreamEvent, now: float) -> None:
         if isinstance(event, OUTPUT) and self.first is None:
@@ -112,11 +134,14 @@ class _Meter:
             self.usage = self.usage.updated(event) if self.usage else event
         elif isinstance(event, StreamError):
             self.outcome = "error:stream"
+        elif isinstance(event, Finish):
+            self.finish = event.reason
 
     def record(self, provider: str, now: float) -> CallRecord:
         usage, estimated = self._usage()
         return CallRecord(provider, self.request.model, self.request.tag, self.wall, usage,
-                          estimated, self.first, now - self.start, self.outcome)
+                          estimated, self.first, now - self.start, self.outcome, self.finish,
+                          "".join(self.text))
 
     def _usage(self) -> tuple[Usage, bool]:
         reported = self.usage

@@ -2,14 +2,20 @@
 
 Nothing else in gptbot touches the SDK client.
 
-The SDK retries nothing on 429/5xx, so each call here is wrapped in a tenacity
-policy: connection errors, timeouts, 429 and 5xx are retried with jittered
-exponential backoff; any other 4xx is final.
+The SDK retries nothing on 429/5xx, so each call here is wrapped in a tenacity policy
+(retry.py): connection errors, timeouts, 429 and 5xx are retried, after a 429 once Stream's
+window resets (its X-RateLimit-Reset or Retry-After), otherwise with jittered exponential
+backoff; any other 4xx is final.
 
 With a `WriteBudget` (built from the limits store) every write takes a token of the app's
 shared budget first, and a 429 on a write is the budget's to handle: hold the bucket for every
 process until Stream's reset, then retry (must-writes) or drop (intermediate updates).
 Quick retries of a 429 would only fail again until the window resets.
+
+A message is sent with a deterministic id, so a re-run finds what an earlier attempt sent:
+Stream refuses the id with code 4. That code is Stream's generic input error too (a deleted
+thread parent, a bad field), so a refusal counts as "already sent" only when Stream says
+the id already exists, or when the id reads back as a message by the same user.
 """
 
 from __future__ import annotations
@@ -22,21 +28,23 @@ from typing import Any, TypeVar
 import requests
 from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
-from tenacity import (
-    Retrying,
-    before_sleep_log,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from gptbot.config import Config
+from gptbot.stream.retry import (
+    WaitForReset,
+    is_rate_limit,
+    is_transient,
+    is_transient_write,
+    retry_policy,
+)
 from gptbot.stream.write_budget import EVENTS, MESSAGES, RateLimitReset, TokenBuckets, WriteBudget
+from gptbot.telemetry import Telemetry
 
+__all__ = ["MessageExists", "StreamApi", "is_rate_limit", "is_transient", "is_transient_write"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DUPLICATE_ID = 4  # "a message with ID … already exists"
+INPUT_ERROR = 4  # Stream's generic input error; "a message with ID … already exists" is one
 MESSAGE_TOO_LONG = 20
 
 
@@ -44,36 +52,13 @@ class MessageExists(Exception):
     """A message with our deterministic id is already there: an earlier attempt sent it."""
 
 
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, StreamAPIException):
-        return exc.status_code == 429 or exc.status_code >= 500
-    return isinstance(exc, requests.ConnectionError | requests.Timeout)
-
-
-def is_rate_limit(exc: BaseException) -> bool:
-    return isinstance(exc, StreamAPIException) and exc.status_code == 429
-
-
-def is_transient_write(exc: BaseException) -> bool:
-    """Transient, except a 429: with a budget that waits for the reset instead."""
-    return is_transient(exc) and not is_rate_limit(exc)
-
-
-def retry_policy(
-    retry: Callable[[BaseException], bool], attempts: int, max_wait: float
-) -> Retrying:
-    return Retrying(
-        retry=retry_if_exception(retry),
-        stop=stop_after_attempt(attempts),
-        wait=wait_random_exponential(multiplier=0.2, max=max_wait),
-        before_sleep=before_sleep_log(log, logging.WARNING),
-        reraise=True,
-    )
-
-
 def error_code(exc: StreamAPIException) -> int | None:
     code = getattr(exc, "error_code", None)
     return code if isinstance(code, int) else None
+
+
+def error_text(exc: StreamAPIException) -> str:
+    return str(getattr(exc, "error_message", None) or exc.response_text or "")
 
 
 class StreamApi:
@@ -83,19 +68,25 @@ class StreamApi:
         attempts: int = 5,
         max_wait: float = 8.0,
         budget: WriteBudget | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        """`max_wait` caps the backoff between quick retries; a 429 waits for its reset."""
         self.client = client
+        self.telemetry = telemetry or Telemetry.off()
         self.budget = budget  # None (tests, tools): writes go out unbudgeted, as they come
         # Cleared the first time Stream refuses the ephemeral endpoint (older plans/regions).
         self._broadcast_supported = True
         self._message_limits: dict[str, int] = {}
-        self._retrying = retry_policy(is_transient, attempts, max_wait)
+        self._reset = RateLimitReset(clock)
+        self._reset.attach(getattr(client, "session", None))
+        wait = WaitForReset(self._reset, clock, max_wait)
+        self._retrying = retry_policy(is_transient, attempts, wait, sleep)
         self._retrying_writes = retry_policy(
-            is_transient_write if budget else is_transient, attempts, max_wait
+            is_transient_write if budget else is_transient, attempts, wait, sleep
         )
-        self._reset = RateLimitReset()
-        if budget:
-            self._reset.attach(getattr(client, "session", None))
 
     @classmethod
     def from_config(
@@ -106,6 +97,7 @@ class StreamApi:
         limits: TokenBuckets | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        telemetry: Telemetry | None = None,
     ) -> StreamApi:
         """With `limits` (the store's LimitStore) writes share the app's per-minute budget."""
         options: dict[str, Any] = {}
@@ -116,14 +108,26 @@ class StreamApi:
         if limits is not None:
             budget = WriteBudget(limits, config.stream_api_key, config.stream_writes_per_min,
                                  config.stream_events_per_min, clock=clock, sleep=sleep)
-        return cls(client, attempts=attempts, budget=budget)
+        return cls(client, attempts=attempts, budget=budget, clock=clock, sleep=sleep,
+                   telemetry=telemetry)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return self._retrying(fn, *args, **kwargs)
+        return self._retrying(self._observed(fn), *args, **kwargs)
+
+    def _observed(self, fn: Callable[..., T]) -> Callable[..., T]:
+        """Counts every error Stream answers, retried or not, by its code."""
+        def observed(*args: Any, **kwargs: Any) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except StreamAPIException as exc:
+                self.telemetry.stream_error(error_code(exc) or exc.status_code)
+                raise
+        return observed
 
     def must_write(self, kind: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A write that must go out: wait for a token; after a 429 hold everyone until the
         reset and retry. Past the budget's max wait it goes ahead and Stream's answer stands."""
+        fn = self._observed(fn)
         if self.budget is None:
             return self._retrying_writes(fn, *args, **kwargs)
         deadline = self.budget.deadline()
@@ -143,10 +147,12 @@ class StreamApi:
 
     def try_write(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
         """A message write that may be skipped: only with a token free, dropped on a 429."""
+        fn = self._observed(fn)
         if self.budget is None:
             self._retrying_writes(fn, *args, **kwargs)
             return True
         if not self.budget.try_update():
+            self.telemetry.stream_write("throttled")
             return False
         try:
             self._retrying_writes(fn, *args, **kwargs)
@@ -155,6 +161,7 @@ class StreamApi:
                 raise
             self.budget.rate_limited(MESSAGES, self._reset.latest())
             self.budget.skipped()
+            self.telemetry.stream_write("throttled")
             return False
         self.budget.sent(MESSAGES)
         return True
@@ -175,14 +182,34 @@ class StreamApi:
         return value if isinstance(value, int) and value > 0 else default
 
     def send_message(self, cid: tuple[str, str], message: dict[str, Any], user_id: str) -> dict:
-        channel = self.client.channel(*cid)
-        send = channel.send_message
+        """Posts the message; MessageExists when its id is taken by our earlier attempt."""
+        send = self.client.channel(*cid).send_message
         try:
-            return self.must_write(MESSAGES, send, message, user_id, skip_push=True)["message"]
+            sent = self.must_write(MESSAGES, send, message, user_id, skip_push=True)["message"]
+            self.telemetry.stream_write("persisted")
+            return sent
         except StreamAPIException as exc:
-            if exc.status_code == 400 and error_code(exc) == DUPLICATE_ID and "id" in message:
+            if "id" in message and self._already_sent(exc, message["id"], user_id):
                 raise MessageExists(message["id"]) from exc
             raise
+
+    def _already_sent(self, exc: StreamAPIException, message_id: str, user_id: str) -> bool:
+        """Code 4 means a duplicate id only when Stream says so or the id reads back as ours;
+        any other input error (a deleted thread parent, say) is a real error."""
+        if exc.status_code != 400 or error_code(exc) != INPUT_ERROR:
+            return False
+        if "already exists" in error_text(exc).lower():
+            return True
+        return self._sent_by(message_id, user_id)
+
+    def _sent_by(self, message_id: str, user_id: str) -> bool:
+        try:
+            existing = self.get_message(message_id)
+        except (StreamAPIException, requests.RequestException) as exc:  # 404: not there
+            log.info("message %s not readable (%s): not a duplicate", message_id, exc)
+            return False
+        author = (existing.get("user") or {}).get("id") or existing.get("user_id")
+        return bool(author == user_id)
 
     def get_message(self, message_id: str) -> dict[str, Any]:
         return self.call(self.client.get_message, message_id)["message"]
@@ -206,10 +233,12 @@ class StreamApi:
 
     def _update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         self.client.update_message_partial(message_id, {"set": fields}, user_id)
+        self.telemetry.stream_write("persisted")
 
     def _broadcast(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         body = {"set": fields, "user": {"id": user_id}}
         self.client.patch(f"messages/{message_id}/ephemeral", data=body)
+        self.telemetry.stream_write("broadcast")
 
     def _show(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         """Broadcast only, or persisted once Stream has refused the ephemeral endpoint
@@ -227,6 +256,7 @@ class StreamApi:
 
     def send_event(self, cid: tuple[str, str], event: dict[str, Any], user_id: str) -> None:
         self.must_write(EVENTS, self.client.channel(*cid).send_event, event, user_id)
+        self.telemetry.stream_write("event")
 
     def channel_messages(self, cid: tuple[str, str], limit: int) -> list[dict[str, Any]]:
         channel = self.client.channel(*cid)

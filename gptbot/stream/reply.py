@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gptbot.core.states import ERROR, GENERATING, THINKING
-from gptbot.stream.api import MessageExists, StreamApi
+from gptbot.stream.api import MessageExists, StreamApi, is_transient
 
 log = logging.getLogger(__name__)
 REPLY_PREFIX = "gpt-"  # every reply id (and so every part of a reply) starts with this
+FINAL_WRITE_WAITS = (0.25, 0.5, 1.0, None)  # four tries of a final write; None: no more
 
 
 def reply_id_for(source: str) -> str:
@@ -32,7 +33,6 @@ def reply_id_for(source: str) -> str:
     if re.fullmatch(r"[A-Za-z0-9_-]{1,200}", source):
         return REPLY_PREFIX + source
     return REPLY_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:40]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +59,14 @@ class ReplyWriter:
         interval: float,
         max_length: int,
         clock: Callable[[], float] = time.monotonic,
-        on_progress: Callable[[], None] = lambda: None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.stream = stream
         self.target = target
         self.interval = interval
         self.max_length = max_length
         self.clock = clock
-        self.on_progress = on_progress
+        self.sleep = sleep
         self.text = ""  # the text of the current part only
         self.part = 0
         self.state = ""
@@ -135,7 +135,12 @@ class ReplyWriter:
         head, self.text = self.text[:cut].rstrip(), self.text[cut:].lstrip()
         self._persist(head, final=True)
         self.part += 1
-        self._create_part("")
+        try:
+            self._create_part("")
+        except Exception:  # e.g. the thread's parent is gone: a failure note goes on the last part
+            self.part -= 1
+            self.text = head + "\n\n" + self.text
+            raise
         self._event("ai_indicator.update", ai_state=GENERATING)
 
     def _flush(self) -> None:
@@ -148,15 +153,26 @@ class ReplyWriter:
                 self.flushed_text = self.text
         except Exception as exc:  # an intermediate update is best effort: the final one counts
             log.warning("intermediate update of %s failed: %s", self.message_id, exc)
-        self.on_progress()  # even when skipped: the job is alive and must keep its lease
 
     def _broadcast(self, fields: dict[str, object]) -> bool:
         """False when the write budget had no token free: coalesced into the next flush."""
         return self.stream.try_show_update(self.message_id, fields, self.target.bot_user_id)
 
     def _persist(self, text: str, final: bool) -> None:
+        """A final write that Stream refuses (5xx, timeouts) is tried again with backoff,
+        beyond the API's own retries: it is what ends `generating`. If it still fails, the
+        exception ends the attempt and the job's re-run writes the reply (same ids)."""
         fields = {"text": text, "generating": not final}
-        self.stream.update_message(self.message_id, fields, self.target.bot_user_id)
+        for wait in FINAL_WRITE_WAITS:
+            try:
+                self.stream.update_message(self.message_id, fields, self.target.bot_user_id)
+                break
+            except Exception as exc:
+                if not is_transient(exc) or wait is None:
+                    raise
+                log.warning("final write of %s failed (%s); again in %.2g s",
+                            self.message_id, exc, wait)
+                self.sleep(wait)
         self.flushed_text = text
 
     def _event(self, kind: str, **fields: str) -> None:

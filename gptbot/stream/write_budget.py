@@ -17,6 +17,7 @@ starve behind them.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import math
 import threading
@@ -150,10 +151,12 @@ def next_window(now: float) -> float:
 
 
 class RateLimitReset:
-    """X-RateLimit-Reset of this thread's latest 429. `StreamAPIException` keeps only text
-    and status, so a response hook on the SDK's requests session reads the header."""
+    """When this thread's latest 429 said Stream's window resets (Unix seconds), from
+    X-RateLimit-Reset or Retry-After (the later, when both). `StreamAPIException` keeps only
+    text and status, so a response hook on the SDK's requests session reads the headers."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock  # turns a Retry-After delay into a time
         self._local = threading.local()  # the hook runs in the thread that made the call
 
     def attach(self, session: Any) -> None:
@@ -165,8 +168,14 @@ class RateLimitReset:
         return getattr(self._local, "reset", None)
 
     def _record(self, response: Any, *args: Any, **kwargs: Any) -> None:
-        header = response.headers.get("x-ratelimit-reset") if response.status_code == 429 else None
-        self._local.reset = parse_reset(header)
+        self._local.reset = self._reset_of(response) if response.status_code == 429 else None
+
+    def _reset_of(self, response: Any) -> float | None:
+        reset = parse_reset(response.headers.get("x-ratelimit-reset"))
+        delay = parse_retry_after(response.headers.get("retry-after"))
+        retry_at = None if delay is None else self.clock() + delay
+        known = [at for at in (reset, retry_at) if at is not None]
+        return max(known) if known else None
 
 
 def parse_reset(header: str | None) -> float | None:
@@ -174,3 +183,18 @@ def parse_reset(header: str | None) -> float | None:
         return float(header) if header else None
     except ValueError:
         return None
+
+
+def parse_retry_after(header: str | None) -> float | None:
+    """Retry-After in seconds: a number of them, or an HTTP date."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - time.time())

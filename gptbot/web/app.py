@@ -1,10 +1,14 @@
-"""The HTTP side: Stream's custom-command webhook, its event webhook, and a health check."""
+"""The HTTP side: Stream's custom-command webhook, its event webhook, health, readiness and
+the Prometheus metrics."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -12,11 +16,15 @@ from gptbot.config import EVENTS_PATH, Config
 from gptbot.core.errors import BadRequest, InvalidSignature
 from gptbot.costs.prices import unpriced_models
 from gptbot.services import Services, build_services
+from gptbot.stream.reply import reply_id_for
+from gptbot.telemetry.health import Readiness
+from gptbot.telemetry.logs import set_correlation_id
 from gptbot.web import commands, events, signature, webhook
 from gptbot.web.context import CommandContext
 
 log = logging.getLogger(__name__)
 bp = Blueprint("gptbot", __name__)
+STREAM_TRUST_S = 60.0  # a passing Stream check holds this long: probes spend no rate limit
 
 
 def create_app(config: Config, services: Services | None = None) -> Flask:
@@ -30,7 +38,9 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
         config, services.stores.jobs, services.stores.conversations, services.prompts,
         services.queue, services.costs.quotas, unpriced,
     )
+    app.extensions["gptbot.readiness"] = readiness_of(services)
     app.register_blueprint(bp)
+    app.before_request(_fresh_correlation)
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -41,12 +51,40 @@ def current_services() -> Services:
     return current_app.extensions["gptbot"]
 
 
+def _fresh_correlation() -> None:
+    """Each request's lines (and its access log line) carry its own id: Stream's delivery
+    id until a command is parsed, nothing for a probe; never the thread's previous one."""
+    set_correlation_id(request.headers.get("X-Webhook-Id"))
+
+
 @bp.post("/webhooks/stream")
 @bp.post("/webhooks/stream/<command>")
 def stream_webhook(command: str | None = None) -> ResponseReturnValue:
     services = current_services()
+    route = request.url_rule.rule if request.url_rule else request.path
+    with services.telemetry.webhook(route) as hook:
+        try:
+            answer, hook.outcome = _answer_command(services, hook.correlate)
+        except Exception as exc:
+            hook.outcome = _failure_outcome(exc)
+            raise
+    return jsonify(answer)
+
+
+def _answer_command(
+    services: Services, correlate: Callable[[str], None]
+) -> tuple[dict[str, Any], str]:
     call = webhook.parse_command(_verified_body(services), request.headers.get("X-Webhook-Id"))
-    return jsonify(commands.respond(call, current_app.extensions["gptbot.commands"]))
+    correlate(reply_id_for(call.message_id or call.webhook_id))  # the job logs this one too
+    return commands.respond(call, current_app.extensions["gptbot.commands"])
+
+
+def _failure_outcome(exc: Exception) -> str:
+    if isinstance(exc, InvalidSignature):
+        return "bad_signature"
+    if isinstance(exc, BadRequest | HTTPException):
+        return "bad_request"
+    return "error"
 
 
 @bp.post(EVENTS_PATH)
@@ -76,7 +114,39 @@ def _check_signature(raw: bytes, body: bytes, secret: str) -> None:
 
 @bp.get("/healthz")
 def health() -> ResponseReturnValue:
+    """Liveness: the process answers."""
     return {"status": "ok", "queued": current_services().queue.pending()}
+
+
+@bp.get("/readyz")
+def ready() -> ResponseReturnValue:
+    """Readiness: the store, the queue and Stream's credentials work; 503 naming each part
+    that does not (with the kind of error; the details are in the log)."""
+    failing = current_app.extensions["gptbot.readiness"].failures()
+    if failing:
+        return {"status": "unavailable", "failing": failing}, 503
+    return {"status": "ready"}
+
+
+def readiness_of(services: Services) -> Readiness:
+    checks = {
+        "store": lambda: services.stores.jobs.stop_requested(["readyz"], time.time()),
+        "queue": lambda: services.queue.pending(),
+        "stream": lambda: services.stream.app_settings(),  # also proves the key and secret
+    }
+    return Readiness(checks, {"stream": STREAM_TRUST_S})
+
+
+@bp.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    """Prometheus text format, every process of this deployment added up."""
+    services = current_services()
+    try:
+        services.telemetry.jobs_gauge(queued=services.queue.pending())
+    except Exception as exc:  # the rest of the metrics are still worth a scrape
+        log.warning("could not count the queued jobs: %s", exc)
+    body, content_type = services.telemetry.exposition()
+    return Response(body, headers={"Content-Type": content_type})
 
 
 def _bad_request(exc: BadRequest) -> ResponseReturnValue:

@@ -8,6 +8,7 @@ from typing import Any
 
 from gptbot.jobs.job import ANSWER, SUMMARIZE, AnswerJob
 from gptbot.stream.reply import reply_id_for
+from gptbot.telemetry import with_traceparent
 from gptbot.web import subcommands
 from gptbot.web.context import CommandContext
 from gptbot.web.webhook import CommandCall
@@ -15,26 +16,32 @@ from gptbot.web.webhook import CommandCall
 log = logging.getLogger(__name__)
 
 
-def respond(call: CommandCall, ctx: CommandContext) -> dict[str, Any]:
+def respond(call: CommandCall, ctx: CommandContext) -> tuple[dict[str, Any], str]:
+    """The answer for Stream, and the webhook's outcome for the metrics: acked, duplicate,
+    refused_limit or bad_request (a command this bot does not know)."""
     command = ctx.config.command
     if call.command != command:
-        return _only_for_sender("error", f"/{call.command} is not a command this bot knows.")
+        return _only_for_sender(
+            "error", f"/{call.command} is not a command this bot knows."), "bad_request"
     sub = subcommands.parse(call.args) if call.args else subcommands.Subcommand("help")
     if sub is not None and sub.name != "summarize":
-        return subcommands.handle(sub, call, ctx)
+        return subcommands.handle(sub, call, ctx), "acked"
     exempt = ctx.config.limits.exempt_admins and subcommands.is_admin(call, ctx.config)
     job = job_for(call, exempt=exempt) if sub is None \
         else job_for(call, SUMMARIZE, sub.limit, exempt)  # summarize needs the model too
-    refused = _start_job(job, call, ctx)
+    refused, outcome = _start_job(job, call, ctx)
     # The question stays in the channel as the user typed it.
-    return refused or {"message": call.message}
+    return refused or {"message": call.message}, outcome
 
 
-def _start_job(job: AnswerJob, call: CommandCall, ctx: CommandContext) -> dict | None:
+def _start_job(
+    job: AnswerJob, call: CommandCall, ctx: CommandContext
+) -> tuple[dict | None, str]:
     """Queue the job; the ephemeral refusal instead when a quota or budget says no."""
-    if not ctx.jobs.claim_job(job.key, job.to_payload(), time.time()):
+    payload = with_traceparent(job.to_payload())  # the job's spans join the webhook's trace
+    if not ctx.jobs.claim_job(job.key, payload, time.time()):
         log.info("duplicate delivery of %s (webhook %s); no new job", job.key, call.webhook_id)
-        return None
+        return None, "duplicate"
     try:
         refusal = ctx.quotas.admit(call.user_id, call.cid, job.exempt)
     except Exception:  # the store is down: Stream's retry must find no claim
@@ -43,15 +50,15 @@ def _start_job(job: AnswerJob, call: CommandCall, ctx: CommandContext) -> dict |
     if refusal:
         ctx.jobs.release_job(job.key)
         log.info("refused %s for %s in %s: %s", job.key, call.user_id, call.cid, refusal)
-        return _only_for_sender("ephemeral", refusal)
+        return _only_for_sender("ephemeral", refusal), "refused_limit"
     try:
-        ctx.queue.enqueue(job.to_payload())
+        ctx.queue.enqueue(payload)
     except Exception:  # nothing was asked of the model: give the question back
         ctx.jobs.release_job(job.key)
         ctx.quotas.give_back(call.user_id, call.cid)
         raise
     log.info("queued %s %s for %s in %s", job.kind, job.reply_id, call.user_id, call.cid)
-    return None
+    return None, "acked"
 
 
 def job_for(

@@ -3,7 +3,6 @@ which a client's "Stop generating" button sends to the channel."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -12,6 +11,7 @@ from gptbot.conversation.memory import conversation_key
 from gptbot.core.errors import BadRequest
 from gptbot.store import JobStore
 from gptbot.stream.reply import REPLY_PREFIX
+from gptbot.web.webhook import load_json_object
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +19,9 @@ STOP_EVENT = "ai_indicator.stop"
 
 
 def parse_event(body: bytes) -> dict[str, Any]:
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"body is not valid JSON: {exc}") from None
-    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+    """The event as a dict; the same checks as a command (depth, numbers, surrogates)."""
+    event = load_json_object(body)
+    if not isinstance(event.get("type"), str):
         raise BadRequest("an event must be a JSON object with a string 'type'")
     return event
 

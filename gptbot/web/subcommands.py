@@ -15,6 +15,7 @@ from gptbot.config import Config
 from gptbot.conversation.channel_history import MAX_LIMIT
 from gptbot.conversation.memory import conversation_key
 from gptbot.conversation.prompts import PERSONAS, find_persona
+from gptbot.core.errors import BadRequest
 from gptbot.core.types import CallTag
 from gptbot.costs.usage_message import usage_message
 from gptbot.web.context import CommandContext
@@ -45,12 +46,18 @@ class Subcommand:
 
 
 def parse(args: str) -> Subcommand | None:
-    """The subcommand the arguments spell, or None for a question."""
+    """The subcommand the arguments spell, or None for a question.
+
+    BadRequest for `summarize` with a count in other digits (`²`, `٣`: `isdigit()` is true,
+    `int()` refuses some) or of more than 9 digits (5,000 are past `int()`'s limit)."""
     word, _, rest = args.strip().partition(" ")
     word, rest = word.lower(), rest.strip()
     if word in ("help", "reset", "stop") and not rest:
         return Subcommand(word)
     if word in ("summarize", "summarise") and (not rest or rest.isdigit()):
+        if not (rest.isascii() and len(rest) <= 9):
+            raise BadRequest(f"`{word} N` takes a count of messages written with up to 9 digits "
+                             f"0-9 (at most {SUMMARIZE_MAX} are read), not {rest[:20]!a}")
         limit = int(rest) if rest else SUMMARIZE_DEFAULT
         return Subcommand("summarize", limit=min(max(limit, 1), SUMMARIZE_MAX))
     if word == "system":

@@ -29,13 +29,13 @@ from tests.support.common import (
     signed_headers,
     sse_chat_stream,
 )
-from tests.support.fakes import redis_client
+from tests.support.fakes import redis_client, redis_url
 from tests.support.loop import wait_for
 from tests.support.servers import FakeLLM, serve_llm
 
 pytestmark = pytest.mark.slow
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own, emptied before and after
+REDIS_URL = redis_url()  # this session's own database (support/fakes.py), emptied before/after
 WEBHOOK = "/webhooks/stream/gpt"
 # Inherited settings that would change what the processes do (a developer's shell, CI).
 OURS = ("GPTBOT_", "STREAM_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "OLLAMA_", "PORT",

@@ -9,7 +9,9 @@ Needs Debian's `chromium` and `chromium-driver` packages and the `selenium` Pyth
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +55,40 @@ pytest.importorskip("selenium.webdriver", reason="needs `pip install selenium`")
 pytestmark = pytest.mark.slow
 
 
+HOLD_S = 30  # the longest the LLM waits for the test (below the bot's 60 s idle timeout)
+
+
+@dataclass
+class HeldLLM(FakeLLM):
+    """The scripted LLM, paced by the test instead of the clock: it holds the answer before
+    its first byte (the bot shows "Thinking…") and again half-way, each time until the test
+    has seen what it looks for, so that no state can come and go between two looks on a
+    slow machine."""
+
+    started: threading.Event = field(default_factory=threading.Event)
+    halfway: threading.Event = field(default_factory=threading.Event)
+
+    def pieces(self) -> Iterator[bytes]:
+        pieces = list(super().pieces())
+        self.started.wait(HOLD_S)
+        for number, piece in enumerate(pieces):
+            if number == len(pieces) // 2:
+                self.halfway.wait(HOLD_S)
+            yield piece
+
+    def release(self) -> None:
+        self.started.set()
+        self.halfway.set()
+
+
 @pytest.fixture
 def loop(tmp_path: Path) -> Iterator[Loop]:
-    llm = FakeLLM(
-        sse_chat_stream(chunks(ANSWER, 6)), piece_sizes=(60, 140), delay=0.02, first_delay=0.6
-    )
+    llm = HeldLLM(sse_chat_stream(chunks(ANSWER, 6)), piece_sizes=(60, 140), delay=0.02)
     with whole_loop(tmp_path, llm) as running:
-        yield running
+        try:
+            yield running
+        finally:
+            llm.release()  # a failed test must not leave the LLM's thread waiting
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +120,15 @@ def test_gpt_hello_streams_into_the_page(loop: Loop, browser: Any) -> None:
     assert suggestions[1].split()[1] == "/giphy"
     box.send_keys("gpt hello\n")
 
+    llm = loop.llm
+    assert isinstance(llm, HeldLLM)
     state = wait_for(
         lambda: ai_state(browser) in AI_STATES and ai_state(browser), what="the AI state indicator"
     )
     assert state in AI_STATES
+    llm.started.set()  # the first half of the answer
     first = wait_for(lambda: bot_text(browser), what="the first words of the answer")
+    llm.halfway.set()  # the rest
     later = wait_for(
         lambda: len(bot_text(browser)) > len(first) and bot_text(browser), what="the answer to grow"
     )
@@ -141,6 +174,7 @@ def test_thread_reply_and_stop_button(loop: Loop, browser: Any) -> None:
     wait_for(lambda: browser.find_element("id", "thread-pane").is_displayed(), what="the thread")
     composer(browser, "thread-composer").send_keys("/gpt hello\n")
 
+    # The LLM holds the answer before its first byte, so the AI state stays until clicked.
     wait_for(lambda: ai_state(browser, "thread-composer") in AI_STATES, what="the thread AI state")
     browser.find_element("css selector", "#thread-composer .stop-button").click()
     stops = lambda: [e for e in loop.state.events if e["type"] == "ai_indicator.stop"]  # noqa: E731
@@ -151,6 +185,8 @@ def test_thread_reply_and_stop_button(loop: Loop, browser: Any) -> None:
     )[0]
     assert stop["message_id"] == reply["id"] and reply["parent_id"]
     assert stop["cid"] == "messaging:general" and stop["user"]["id"] == "you"
+    assert isinstance(loop.llm, HeldLLM)
+    loop.llm.release()  # the stream moves again; the bot sees the stop at its next look
     wait_for(lambda: bot_text(browser, "#thread-messages"), what="the reply in the thread")
     footer = browser.find_element("css selector", "#channel-messages .replies-link")
     wait_for(lambda: footer.text in ("1 reply", "2 replies"), what="the reply count")

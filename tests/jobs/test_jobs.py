@@ -118,13 +118,30 @@ def test_sweeper_reruns_a_job_whose_worker_died(http, tmp_path):
     services.stores.jobs.claim_job(job.key, job.to_payload(), long_ago)
     services.stores.jobs.start_job(job.key, long_ago, LEASE_S)  # started, then the worker died
     worker = EmbeddedWorker(services.queue, services.stores.jobs, 1, LEASE_S, sweep_every=3600)
-    worker.start()
+    assert worker.sweep() == 1
+    worker.start()  # its own first sweep finds nothing more: the job is queued again
     try:
-        assert worker.sweep() == 1
         wait_for(lambda: final_texts(http))
         assert worker.sweep() == 0
     finally:
         worker.stop()
+    record = services.stores.jobs.job(job.key)
+    assert (record.state, record.attempts) == ("done", 2)
+
+
+def test_a_restarted_worker_reruns_dead_jobs_as_it_starts(http, tmp_path):
+    services = build_services(make_config(tmp_path))
+    job = job_for(command_payload())
+    long_ago = time.time() - 2 * LEASE_S
+    services.stores.jobs.claim_job(job.key, job.to_payload(), long_ago)
+    services.stores.jobs.start_job(job.key, long_ago, LEASE_S)
+    worker = EmbeddedWorker(services.queue, services.stores.jobs, 1, LEASE_S, sweep_every=3600)
+    worker.start()
+    try:
+        wait_for(lambda: final_texts(http))
+    finally:
+        worker.stop()
+    assert final_texts(http) == ["Go to Settings → Billing."]
 
 
 def test_reply_ids_are_deterministic_and_valid():

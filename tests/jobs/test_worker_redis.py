@@ -18,6 +18,7 @@ from gptbot.stream.registration import register
 from gptbot.web.app import create_app
 from tests.support.common import API_KEY, API_SECRET, sse_chat_stream
 from tests.support.fakes import redis_client
+from tests.support.fakes import redis_url as session_redis_url
 from tests.support.loop import emulator_state, wait_for
 from tests.support.servers import FakeLLM, serve_llm
 
@@ -25,7 +26,7 @@ from tests.support.servers import FakeLLM, serve_llm
 @pytest.fixture
 def redis_url():
     redis_client()  # skips with a reason when no Redis server is reachable
-    url = "redis://127.0.0.1:6379/14"
+    url = session_redis_url()  # this session's own database (tests/support/fakes.py)
     yield url
     redis.Redis.from_url(url).flushdb()  # a database of its own, emptied afterwards
 

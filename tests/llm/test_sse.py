@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
 import pytest
+from openai._streaming import SSEDecoder as OpenAISSEDecoder
 
 from gptbot.llm.sse import SSEDecoder, SSEEvent, decode_sse
 from tests.support.common import SHARED_STREAMS as STREAMS
@@ -200,8 +202,21 @@ def test_decoder_can_be_reused_after_close() -> None:
 
 
 def _reference(body: bytes) -> list[SSEEvent]:
+    """Our decoder on the whole body, checked against the openai SDK's decoder on the same
+    bytes, so that every split below is compared with an independent reading."""
     decoder = SSEDecoder()
-    return decoder.feed(body) + decoder.close()
+    events = decoder.feed(body) + decoder.close()
+    assert [(e.event, e.data, e.id) for e in events] == _openai_sdk(body)
+    return events
+
+
+def _openai_sdk(body: bytes) -> list[tuple[str, str, str | None]]:
+    """(event, data, id) as `openai._streaming.SSEDecoder` reads `body`. Two known
+    differences are bridged: the SDK drops an event the stream leaves unterminated (we flush
+    it at the end, so it gets the blank line it lacks), and it also dispatches events with no
+    data lines (the spec does not; every capture's events carry data, test_capture_has_events)."""
+    events = OpenAISSEDecoder().iter_bytes(iter([body, b"\n\n"]))
+    return [(e.event or "message", e.data, e.id) for e in events if e.data]
 
 
 def _two_pieces(body: bytes, at: int) -> list[SSEEvent]:
@@ -266,3 +281,56 @@ def test_capture_line_endings(body: bytes, eol: bytes) -> None:
     ends = {i for i, byte in enumerate(converted) if byte in b"\r\n"}
     for at in sorted({at for i in ends for at in (i, i + 1, i + 2) if 0 < at < len(converted)}):
         assert _two_pieces(converted, at) == expected, f"split at byte {at}"
+
+
+# --- captured transcripts: the answer text recorded beside each capture -------------------
+
+
+def _answer_text(provider: str, events: list[SSEEvent]) -> str:
+    """The assistant's answer as the sidecar's `expected_text` defines it (choice 0; no
+    reasoning, thinking or refusal), read straight from the JSON payloads, without gptbot's
+    wire modules."""
+    parts: list[str] = []
+    for event in events:
+        if event.data.strip() == "[DONE]":
+            continue
+        payload = json.loads(event.data)
+        if provider == "anthropic":
+            delta = payload.get("delta") or {}
+            if payload.get("type") == "content_block_delta" and delta.get("type") == "text_delta":
+                parts.append(delta["text"])
+        elif provider == "gemini":
+            for candidate in payload.get("candidates", []):
+                if candidate.get("index", 0) == 0:
+                    parts += [
+                        part["text"]
+                        for part in candidate.get("content", {}).get("parts", [])
+                        if "text" in part and not part.get("thought")
+                    ]
+        elif provider == "openai-responses":
+            if payload.get("type") == "response.output_text.delta":
+                parts.append(payload["delta"])
+        else:  # Chat Completions: OpenAI, Azure and the OpenAI-compatible servers
+            for choice in payload.get("choices") or []:
+                content = (choice.get("delta") or {}).get("content")
+                if choice.get("index", 0) == 0 and isinstance(content, str):
+                    parts.append(content)
+    return "".join(parts)
+
+
+@pytest.fixture(params=PARAMS, ids=lambda p: p.name if p else "none")
+def recorded(request: pytest.FixtureRequest) -> tuple[bytes, dict]:
+    """A capture's bytes and its sidecar (`expected_text`, `provider`, ...)."""
+    if request.param is None:
+        pytest.skip(NO_STREAMS)
+    sidecar = json.loads(request.param.with_suffix(".json").read_text())
+    return request.param.read_bytes(), sidecar
+
+
+def test_capture_text_is_the_recorded_expected_text(recorded: tuple[bytes, dict]) -> None:
+    body, sidecar = recorded
+    provider, expected = sidecar["provider"], sidecar["expected_text"]
+    assert _answer_text(provider, decode(body)) == expected
+    assert _answer_text(provider, decode(*one_byte_reads(body))) == expected
+    crlf = _to_lf(body).replace(b"\n", b"\r\n")
+    assert _answer_text(provider, decode(*_random_pieces(crlf, 1, largest=16))) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -186,17 +187,38 @@ def test_empty_arguments_mean_no_arguments() -> None:
     assert json.loads(box.run(call("channel_info", ""), CONTEXT))["cid"] == "messaging:general"
 
 
-def test_calls_run_in_parallel_and_time_out() -> None:
-    calls = [
-        call("nap", {"seconds": 0.3}),
-        call("nap", {"seconds": 0.3}),
-        call("nap", {"seconds": 5}),
-    ]
-    started = time.monotonic()
-    results = BOX.run_all(calls, CONTEXT, timeout=0.6)
-    assert time.monotonic() - started < 1.5
-    assert results[:2] == ["slept 0.3", "slept 0.3"]
-    assert results[2] == "Error: the tool did not finish within 0.6 s."
+def test_calls_run_in_parallel() -> None:
+    # Each call waits for the other at a barrier: run one after the other, neither could
+    # finish (the first would break the barrier after 30 s). No wall-clock bound needed.
+    both = threading.Barrier(2, timeout=30)
+
+    def meet(name: str) -> str:
+        """Waits for the other call."""
+        both.wait()
+        return f"met {name}"
+
+    box = Toolbox([make_tool(meet)])
+    calls = [call("meet", {"name": "a"}), call("meet", {"name": "b"})]
+    assert box.run_all(calls, CONTEXT, timeout=60) == ["met a", "met b"]
+
+
+def test_a_call_that_outlives_the_timeout_is_abandoned() -> None:
+    # The call is held until after run_all returns, so run_all cannot have waited for it.
+    release, finished = threading.Event(), threading.Event()
+
+    def hang() -> str:
+        """Blocks until released."""
+        release.wait(60)
+        finished.set()
+        return "released"
+
+    box = Toolbox([make_tool(hang)])
+    try:
+        results = box.run_all([call("hang")], CONTEXT, timeout=0.2)
+        assert not finished.is_set()
+    finally:
+        release.set()
+    assert results == ["Error: the tool did not finish within 0.2 s."]
 
 
 def test_long_results_are_cut() -> None:

@@ -59,9 +59,13 @@ def post(client, args, *, user="alice", role="user", message_id=None, parent_id=
     )
     payload["user"] = {"id": user, "name": user.title(), "role": role}
     body = encode(payload)
-    started = time.perf_counter()
+    # Stream allows 1 s. What keeps the answer far inside that is that the model never runs
+    # in the request (the job is queued); the latency itself is bench/bench_ack.py's to
+    # measure, not a wall-clock bound that a loaded machine can break.
+    provider = client.application.extensions["gptbot"].provider
+    asked = len(provider.requests)
     response = client.post("/webhooks/stream/gpt", data=body, headers=signed_headers(body))
-    assert time.perf_counter() - started < 0.5  # far inside Stream's 1 s
+    assert len(provider.requests) == asked, "the webhook called the model inside the request"
     assert response.status_code == 200
     return response.get_json()["message"]
 

@@ -3,6 +3,10 @@
 Retries happen only while opening the stream (before the first token): connection
 errors, 429 (honouring Retry-After) and 5xx. Once bytes flow, a failure is final —
 repeating half an answer would be worse than saying it broke.
+
+The body is read as it arrives whatever its framing — chunked, Content-Length, or
+delimited by the server closing the connection (HTTP/1.1 without a length, as some servers
+and proxies send) — so the channel sees the first words while the rest is on its way.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from urllib.parse import urlsplit
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
+from urllib3.exceptions import HTTPError as TransportError
+from urllib3.exceptions import ReadTimeoutError
 
 from gptbot.config import Config
 from gptbot.core.errors import ProviderAuthError, ProviderError, ProviderTimeout
@@ -27,6 +33,7 @@ from gptbot.llm.sse import SSEEvent, decode_sse
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_S = 30.0
+READ_SIZE = 8192  # the most one read returns; it never waits for this much to arrive
 
 
 class RetryableStatus(ProviderError):
@@ -82,12 +89,18 @@ class StreamingHttp:
         return response
 
     def iter_bytes(self, response: requests.Response) -> Iterator[bytes]:
-        """The body as it arrives; the read timeout is the allowed silence between chunks."""
+        """The body as it arrives, decoded (gzip, deflate); the read timeout is the allowed
+        silence between reads.
+
+        Each `read1` returns whatever has arrived and waits only while nothing has:
+        `iter_content(chunk_size=None)` would wait for the whole body unless it is chunked.
+        """
         try:
-            yield from response.iter_content(chunk_size=None)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            if "timed out" in str(exc).lower():
-                raise ProviderTimeout(f"no data for {self.idle_timeout:.0f}s") from exc
+            while chunk := response.raw.read1(READ_SIZE, decode_content=True):
+                yield chunk
+        except ReadTimeoutError as exc:
+            raise ProviderTimeout(f"no data for {self.idle_timeout:.0f}s") from exc
+        except (TransportError, OSError) as exc:  # reset, cut short, undecodable
             raise ProviderError(f"stream broke off: {exc}") from exc
         finally:
             response.close()

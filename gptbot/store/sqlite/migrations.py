@@ -77,4 +77,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX answers_expires ON answers (expires_at);
     """,
+    # 6: job attempts, the reason a job failed (or its last attempt did), the running owner.
+    """
+    ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_updated ON jobs (updated_at);
+    """,
 ]
