@@ -1,4 +1,4 @@
-"""Running the service: the gunicorn entry point (Procfile) and `gptbot serve`."""
+"""Running the service: `gptbot serve` (the Procfile's web line): gunicorn, configured from code."""
 
 from __future__ import annotations
 

@@ -206,7 +206,8 @@ def test_procfile_has_web_and_worker():
     lines = (ROOT / "Procfile").read_text().splitlines()
     processes = dict(line.split(":", 1) for line in lines if line.strip())
     assert set(processes) == {"web", "worker"}
-    assert "gptbot.server:serve_app()" in processes["web"] and "$PORT" in processes["web"]
+    # gptbot serve, not a bare gunicorn line: the same JSON logs, access log and grace period.
+    assert processes["web"].split()[:2] == ["gptbot", "serve"] and "$PORT" in processes["web"]
     assert processes["worker"].strip() == "gptbot worker"
 
 

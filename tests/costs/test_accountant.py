@@ -3,14 +3,13 @@ whatever happens to the call: answered, stopped, failed, refused, or taken over 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from gptbot.config import CostLimits
-from gptbot.core.errors import LimitReached, ProviderError
+from gptbot.core.errors import LimitReached
 from gptbot.core.events import Finish, StreamEvent, TextDelta, Usage
 from gptbot.core.types import CallTag, ChatMessage, ChatRequest
 from gptbot.costs.accountant import Accountant
@@ -19,24 +18,13 @@ from gptbot.costs.prices import PriceTable
 from gptbot.costs.quotas import Quotas
 from gptbot.llm.metering import MeteredProvider
 from gptbot.llm.providers.fallback import Candidate, FallbackProvider
+from tests.support.fakes import Scripted
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp()
 TAG = CallTag("gpt-m1", "alice", "messaging:general")
 QUESTION = (ChatMessage("system", "Be brief."), ChatMessage("user", "What is Stream?"))
 
 
-class Scripted:
-    """A provider that plays back events, or fails before its first one."""
-
-    def __init__(self, name: str, events: list[StreamEvent], fail: bool = False) -> None:
-        self.name = name
-        self.events = events
-        self.fail = fail
-
-    def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
-        if self.fail:
-            raise ProviderError("overloaded")
-        yield from self.events
 
 
 def accountant(stores, **limits) -> Accountant:

@@ -23,7 +23,7 @@ from gptbot.stream.api import StreamApi
 from gptbot.stream.retry import MAX_RESET_WAIT_S
 from gptbot.stream.write_budget import WriteBudget, parse_retry_after
 from tests.support.common import API_KEY, API_SECRET, STREAM_URL
-from tests.support.fakes import FakeClock
+from tests.support.fakes import FakeClock, Sleeper
 
 MESSAGE_URL = f"{STREAM_URL}/messages/m1"
 # A read by POST: for GET (idempotent) the SDK's urllib3 adapter itself retries a 429 with
@@ -34,16 +34,6 @@ PUT_RE = re.compile(rf"{STREAM_URL}/messages/m1(\?.*)?$")
 TOO_MANY = {"code": 9, "message": "Too many requests", "StatusCode": 429}
 
 
-class Sleeper:
-    """Records each sleep and moves the fake clock on by it."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.slept: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.clock.now += seconds
 
 
 class FreeBuckets:

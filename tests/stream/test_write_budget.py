@@ -17,7 +17,7 @@ from gptbot.stream.api import StreamApi
 from gptbot.stream.reply import ReplyTarget, ReplyWriter
 from gptbot.stream.write_budget import EVENTS, MESSAGES, UPDATES, WriteBudget, next_window
 from tests.support.common import API_KEY, API_SECRET, STREAM_URL, make_config
-from tests.support.fakes import FakeClock
+from tests.support.fakes import FakeClock, Sleeper
 
 PUT_RE = re.compile(rf"{STREAM_URL}/messages/[^/?]+(\?.*)?$")
 PATCH_RE = re.compile(rf"{STREAM_URL}/messages/[^/?]+/ephemeral(\?.*)?$")
@@ -25,16 +25,6 @@ TOO_MANY = {"code": 9, "message": "Too many requests", "StatusCode": 429}
 FIELDS = {"text": "growing", "generating": True}
 
 
-class Sleeper:
-    """The budget's sleep: moves the fake clock instead of waiting."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.slept: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.clock.now += seconds
 
 
 def make_budget(limits: LimitStore, clock: FakeClock, writes: int = 60) -> WriteBudget:

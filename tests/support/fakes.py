@@ -15,6 +15,7 @@ import pytest
 import responses
 
 from gptbot.conversation.summarize import FOLD_PROMPT
+from gptbot.core.errors import ProviderError
 from gptbot.core.events import Finish, StreamEvent, TextDelta
 from gptbot.core.types import ChatRequest
 from tests.support.common import STREAM_URL
@@ -226,3 +227,29 @@ def final_texts(mock: responses.RequestsMock) -> list[str]:
     """The persisted final text of every reply part, in order."""
     bodies = [json.loads(c.request.body) for c in mock.calls if c.request.method == "PUT"]
     return [b["set"]["text"] for b in bodies if not b["set"]["generating"]]
+
+
+class Scripted:
+    """A provider that plays back events, or fails before its first one."""
+
+    def __init__(self, name: str, events: list[StreamEvent], fail: bool = False) -> None:
+        self.name = name
+        self.events = events
+        self.fail = fail
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
+        if self.fail:
+            raise ProviderError("overloaded")
+        yield from self.events
+
+
+class Sleeper:
+    """A sleep that records each wait and moves a fake clock on by it instead of waiting."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.now += seconds

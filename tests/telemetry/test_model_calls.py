@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from gptbot.core.errors import LimitReached, ProviderError
-from gptbot.core.events import Finish, StreamError, StreamEvent, TextDelta, Usage
+from gptbot.core.errors import LimitReached
+from gptbot.core.events import Finish, StreamError, TextDelta, Usage
 from gptbot.core.types import CallTag, ChatMessage, ChatRequest
 from gptbot.llm.metering import CallRecord, MeteredProvider, Observers
 from gptbot.llm.providers.fallback import Candidate, FallbackProvider
 from gptbot.telemetry import Telemetry
 from gptbot.telemetry.metrics import Metrics
 from gptbot.telemetry.tracing import Tracing
+from tests.support.fakes import Scripted
 from tests.telemetry.support import samples, total
 
 TAG = CallTag("gpt-m1", "alice", "messaging:general")
 REQUEST = ChatRequest("gpt-4o-mini", (ChatMessage("user", "What is Stream?"),), tag=TAG)
 
 
-class Scripted:
-    def __init__(self, name: str, events: list[StreamEvent], fail: bool = False) -> None:
-        self.name = name
-        self.events = events
-        self.fail = fail
-
-    def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
-        if self.fail:
-            raise ProviderError("overloaded")
-        yield from self.events
 
 
 class Refusing:
