@@ -72,7 +72,8 @@ def register_at_startup(services: Services, port: int | None) -> None:
 
 def start_embedded_worker(services: Services) -> EmbeddedWorker:
     config = services.config
-    housekeeping = Housekeeping(services.stores, config.ledger_days)
+    housekeeping = Housekeeping(services.stores, config.ledger_days,
+                                retention_days=config.safety.retention_days)
     worker = worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
                         housekeeping, services.telemetry)
     # Worker threads parse streams while request threads must answer Stream within 1 s:

@@ -24,6 +24,7 @@ from gptbot.llm.metering import MeteredProvider, Observers
 from gptbot.llm.providers import Provider, build_provider
 from gptbot.llm.providers.fallback import FallbackProvider
 from gptbot.llm.tools import build_toolbox
+from gptbot.safety import RedactingProvider, Redactor
 from gptbot.store import Stores, open_stores
 from gptbot.stream.api import StreamApi
 from gptbot.telemetry import Telemetry
@@ -42,6 +43,7 @@ class Services:
     prompts: Prompts
     costs: Costs
     telemetry: Telemetry = field(default_factory=Telemetry.off)
+    redactor: Redactor = field(default_factory=lambda: Redactor(()))  # GPTBOT_REDACT
 
     def close(self) -> None:
         self.telemetry.close()
@@ -66,12 +68,16 @@ def build_services(
     provider = provider or build_provider(config, observer)
     metered = provider if isinstance(provider, MeteredProvider | FallbackProvider) \
         else MeteredProvider(provider, observer)
+    redactor = Redactor(config.safety.redact)
+    # Outside the metering: the accountant's estimates, telemetry and every fallback
+    # candidate see only the redacted request, and nothing reaches a provider unredacted.
+    sent = RedactingProvider(metered, redactor) if redactor.enabled else metered
     prompts = Prompts.from_config(config, stores.settings)
-    answerer = Answerer(config, stream, metered, stores.jobs, stores.conversations, prompts,
+    answerer = Answerer(config, stream, sent, stores.jobs, stores.conversations, prompts,
                         toolbox=build_toolbox(config), quotas=costs.quotas,
                         accountant=costs.accountant,
                         cache=AnswerCache(stores.answers, config.cache_ttl),
-                        telemetry=telemetry)
+                        telemetry=telemetry, redactor=redactor, audit=stores.audit)
 
     def run_answer(payload: dict[str, Any]) -> None:
         with telemetry.job(payload):  # the webhook's trace and correlation id, continued
@@ -79,7 +85,7 @@ def build_services(
 
     queue = JobQueue(open_huey(config.queue_url), run_answer)
     return Services(config, stores, stream, provider, answerer, queue, prompts, costs,
-                    telemetry)
+                    telemetry, redactor)
 
 
 @dataclass(frozen=True)

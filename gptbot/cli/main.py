@@ -1,4 +1,4 @@
-"""The `gptbot` command: setup, serve, worker, doctor, dev, models, usage."""
+"""The `gptbot` command: setup, serve, worker, doctor, dev, models, usage, export."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 from dotenv import load_dotenv
 
+from gptbot.cli.export import add_parser as add_export_parser
 from gptbot.cli.jobs import add_parser as add_jobs_parser
 from gptbot.config import Config
 from gptbot.core.errors import GptBotError
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     usage.add_argument("--by", choices=["user", "channel", "model", "day"], default="day")
     usage.add_argument("--format", choices=["table", "csv", "json"], default="table")
     usage.set_defaults(run=_usage)
+    add_export_parser(sub)
     return parser
 
 
@@ -130,8 +132,10 @@ def _worker(args: argparse.Namespace) -> int:
     config = Config.from_env()
     configure_logging(config)
     services = build_services(config)
+    housekeeping = Housekeeping(services.stores, config.ledger_days,
+                                retention_days=config.safety.retention_days)
     worker = worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
-                        Housekeeping(services.stores, config.ledger_days), services.telemetry)
+                        housekeeping, services.telemetry)
     stop = threading.Event()
 
     def on_signal(*_: object) -> None:

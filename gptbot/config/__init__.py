@@ -15,6 +15,7 @@ from typing import Any
 
 from gptbot.config.env import bool_setting, csv_setting, get, int_setting, required
 from gptbot.config.limits import CostLimits
+from gptbot.config.safety import SafetySettings
 from gptbot.core.errors import ConfigError
 
 DEFAULT_NGROK_API = "http://127.0.0.1:4040/api/tunnels"
@@ -96,6 +97,7 @@ class Config:
     shutdown_grace_s: float = 25.0  # SIGTERM: running answers may finish this long
     otel_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: traces go there when set
     otel_capture_content: bool = False  # message text in spans only when explicitly asked
+    safety: SafetySettings = field(default_factory=SafetySettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -228,6 +230,7 @@ def _runtime_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 def _cost_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
+        "safety": SafetySettings.from_env(env),
         "limits": CostLimits.from_env(env),
         "prices_file": get(env, "GPTBOT_PRICES"),
         "ledger_days": int_setting(env, "GPTBOT_LEDGER_DAYS", 400, minimum=1),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gptbot.core.errors import GptBotError
 from gptbot.core.types import ChatMessage, Conversation, Turn
 from gptbot.llm.tokens import estimate_tokens, message_tokens, messages_tokens
+from gptbot.safety import Placeholders, Redactor
 from gptbot.store import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,17 @@ class Prompt:
 
 
 class Memory:
-    def __init__(self, store: ConversationStore, budget: int, summarize: Summarizer) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        budget: int,
+        summarize: Summarizer,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.store = store
         self.budget = budget
         self.summarize = summarize
+        self.redactor = redactor  # GPTBOT_REDACT: turns are stored without the personal data
 
     def prepare(
         self,
@@ -72,7 +80,22 @@ class Memory:
 
     def remember(self, key: str, turn: Turn) -> None:
         if turn.answer.strip():  # a reply with no text teaches the model nothing
-            self.store.add_turn(key, turn)
+            self.store.add_turn(key, self._redacted(key, turn))
+
+    def _redacted(self, key: str, turn: Turn) -> Turn:
+        """Question and answer numbered together, the way the request was: the numbers the
+        remembered conversation uses are taken, new values follow in order. So the answer's
+        `[EMAIL_2]` is the question's e-mail in the stored turn too (unless channel context
+        held personal data, which moves the request's numbers on)."""
+        if self.redactor is None or not self.redactor.enabled:
+            return turn
+        names = Placeholders()
+        earlier = self.store.load_conversation(key)
+        for text in (earlier.summary, *(t.question + t.answer for t in earlier.turns
+                                        if t.id != turn.id)):  # a re-run replaces its turn
+            names.reserve(text)
+        question = self.redactor.redact(turn.question, names)
+        return replace(turn, question=question, answer=self.redactor.redact(turn.answer, names))
 
     def _compose(
         self, system: str, conversation: Conversation, question: str, context: Sequence[str]

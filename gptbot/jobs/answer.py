@@ -14,10 +14,12 @@ from gptbot.conversation.channel_history import recent_messages, transcript
 from gptbot.conversation.memory import Memory
 from gptbot.conversation.prompts import Prompts
 from gptbot.conversation.summarize import channel_request, complete, fold_request
-from gptbot.core.errors import GptBotError
+from gptbot.core.errors import GptBotError, LimitReached
 from gptbot.core.types import CallTag, ChatRequest, Turn
 from gptbot.costs.accountant import Accountant
 from gptbot.costs.quotas import Quotas
+from gptbot.jobs import audit_record as audited
+from gptbot.jobs.audit_record import Auditor
 from gptbot.jobs.job import SUMMARIZE, AnswerJob
 from gptbot.jobs.lifecycle import CANCELLED, Lifecycle, Outcome, describe
 from gptbot.jobs.running import RunningJob, RunningJobs
@@ -26,7 +28,8 @@ from gptbot.llm.generation import Generation, generate
 from gptbot.llm.providers import Provider
 from gptbot.llm.tokens import clip_to_tokens, prompt_budget, usable_window
 from gptbot.llm.tools import Toolbox, ToolContext
-from gptbot.store import ConversationStore, JobStore
+from gptbot.safety import Redactor
+from gptbot.store import AuditStore, ConversationStore, JobStore
 from gptbot.store.jobs import DONE, FAILED, STOPPED
 from gptbot.stream.api import StreamApi
 from gptbot.stream.reply import ReplyTarget, ReplyWriter
@@ -59,6 +62,8 @@ class Answerer:
         accountant: Accountant | None = None,
         cache: AnswerCache | None = None,
         telemetry: Telemetry | None = None,
+        audit: AuditStore | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -70,9 +75,14 @@ class Answerer:
         self.accountant = accountant  # ledger rows for cached answers
         self.cache = cache if cache and cache.enabled else None
         self.prompts = prompts
+        self.redactor = redactor
+        ledger = accountant.ledger if accountant else None
+        self.auditor = Auditor(audit, ledger, config.model, redactor) \
+            if audit is not None and config.safety.audit else None
         self.running = RunningJobs()  # what a worker shutting down hands back
         self.lifecycle = Lifecycle(jobs, config.job_lease_s, self.running, telemetry)
-        self.memory = Memory(conversations, prompt_budget(config), partial(self._fold, None))
+        self.memory = Memory(conversations, prompt_budget(config), partial(self._fold, None),
+                             redactor=redactor)
 
     def run(self, job: AnswerJob) -> None:
         """One attempt at the job; its end is recorded whatever happens (see lifecycle.py)."""
@@ -98,6 +108,7 @@ class Answerer:
             writer.fail(GAVE_UP_NOTE)
         except Exception:  # the job ends anyway: re-running it would only fail again
             log.exception("could not show that %s was given up", job.reply_id)
+        self._audit(job, audited.FAILED)
         return Outcome(FAILED, reason)
 
     def _writer(self, job: AnswerJob) -> ReplyWriter:
@@ -128,18 +139,23 @@ class Answerer:
             log.info("answer %s stopped on request", job.reply_id)
             writer.finish(STOPPED_NOTE)
             self._remember(job, sink.text)
+            self._audit(job, audited.STOPPED, sink.text)
             return Outcome(STOPPED)
         except GptBotError as exc:
             log.warning("answer %s failed: %s", job.reply_id, exc)
             writer.fail(exc.user_message)
+            self._audit(job, audited.REFUSED if isinstance(exc, LimitReached) else audited.FAILED)
             return Outcome(FAILED, describe(exc))
         except Exception as exc:
             log.exception("answer %s failed unexpectedly", job.reply_id)
             writer.fail(GptBotError.user_message)
+            self._audit(job, audited.FAILED)
             return Outcome(FAILED, describe(exc))
         self._log_usage(job, result)
         writer.finish(" ".join(n for n in (plan.note, result.note, *self._warnings(job)) if n))
         self._remember(job, result.text)  # after the final write: a retried attempt starts clean
+        cached = result.finish_reason == "cached"
+        self._audit(job, audited.CACHED if cached else audited.DONE, result.text)
         return Outcome(DONE)
 
     def _generate(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation:
@@ -233,6 +249,10 @@ class Answerer:
             self.memory.remember(job.conversation, turn)
         except Exception:  # the answer is already in the channel; memory is secondary
             log.exception("could not remember %s", job.reply_id)
+
+    def _audit(self, job: AnswerJob, outcome: str, answer: str = "") -> None:
+        if self.auditor is not None:  # never raises
+            self.auditor.record(job, outcome, answer)
 
     def _log_usage(self, job: AnswerJob, result: Generation) -> None:
         usage = result.usage

@@ -1,5 +1,6 @@
-"""Forgetting on schedule: usage rows past GPTBOT_LEDGER_DAYS, expired counters and cached
-answers. Runs in the worker's sweeper, never in the webhook's 1 s budget."""
+"""Forgetting on schedule: usage rows past GPTBOT_LEDGER_DAYS; memory turns, summaries and
+audit records past GPTBOT_RETENTION_DAYS; expired counters and cached answers. Runs in the
+worker's sweeper, never in the webhook's 1 s budget."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ class Housekeeping:
         ledger_days: int,
         every_s: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        retention_days: int | None = None,  # GPTBOT_RETENTION_DAYS; None keeps memory and audit
     ) -> None:
         self.stores = stores
         self.ledger_days = ledger_days
+        self.retention_days = retention_days
         self.every_s = every_s
         self.clock = clock
         self.last = float("-inf")
@@ -39,3 +42,17 @@ class Housekeeping:
         )
         if any(pruned):
             log.info("pruned %d usage rows, %d counters, %d cached answers", *pruned)
+        self.retain(now)
+
+    def retain(self, now: float) -> tuple[int, int]:
+        """Delete the turns (and summaries left without turns) and the audit records older
+        than the retention period; how many turns and records."""
+        if self.retention_days is None:
+            return 0, 0
+        cutoff = now - self.retention_days * DAY_S
+        deleted = (self.stores.conversations.prune_turns(cutoff),
+                   self.stores.audit.prune_audit(cutoff))
+        if any(deleted):
+            log.info("retention (%d days): deleted %d remembered turns, %d audit records",
+                     self.retention_days, *deleted)
+        return deleted

@@ -1,7 +1,7 @@
 """Durable state behind narrow contracts: SQLite by default, Redis for several machines.
 
 Owns: one Protocol per contract (`jobs`, `conversations`, `settings`, `limits`, `ledger`,
-`answers`), a SQLite and a Redis implementation of each, and `open_stores`, which opens all
+`answers`, `audit`), a SQLite and a Redis implementation of each, and `open_stores`, which opens all
 of them on one URL. Each contract passes one test suite on both backends (tests/store/).
 May import: `gptbot.core` only (and the database drivers).
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from gptbot.core.errors import ConfigError
 from gptbot.store.answer_cache import AnswerCacheStore
+from gptbot.store.audit import AuditQuery, AuditRecord, AuditStore
 from gptbot.store.conversations import ConversationStore
 from gptbot.store.jobs import JobRecord, JobStore
 from gptbot.store.ledger import LedgerRow, LedgerStore
@@ -30,6 +31,7 @@ class Stores:
     limits: LimitStore
     ledger: LedgerStore
     answers: AnswerCacheStore
+    audit: AuditStore
     close: Callable[[], None]
 
 
@@ -46,6 +48,7 @@ def open_stores(url: str) -> Stores:
 
 
 __all__ = [
-    "AnswerCacheStore", "Charge", "ConversationStore", "JobRecord", "JobStore", "LedgerRow",
-    "LedgerStore", "LimitStore", "SettingsStore", "Stores", "open_stores",
+    "AnswerCacheStore", "AuditQuery", "AuditRecord", "AuditStore", "Charge", "ConversationStore",
+    "JobRecord", "JobStore", "LedgerRow", "LedgerStore", "LimitStore", "SettingsStore", "Stores",
+    "open_stores",
 ]

@@ -19,3 +19,10 @@ class ConversationStore(Protocol):
 
     def forget_conversation(self, conversation: str) -> None:
         """Delete the turns and the summary."""
+
+    def prune_turns(self, before: float) -> int:
+        """Delete turns asked before `before`, in every conversation; a conversation left
+        with no turns by this loses its summary too. Returns how many turns."""
+
+    def forget_user(self, user_id: str) -> int:
+        """Delete this user's turns, in every conversation; returns how many."""

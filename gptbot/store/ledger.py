@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+FORGOTTEN = "forgotten"  # the user id of rows whose user asked to be forgotten
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerRow:
@@ -36,3 +38,7 @@ class LedgerStore(Protocol):
 
     def prune_ledger(self, before: float) -> int:
         """Delete rows with at < before; returns how many."""
+
+    def anonymise_user(self, user_id: str) -> int:
+        """Replace this user's id by FORGOTTEN in every row, costs and tokens kept; returns
+        how many rows."""

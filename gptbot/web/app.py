@@ -37,6 +37,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.extensions["gptbot.commands"] = CommandContext(
         config, services.stores.jobs, services.stores.conversations, services.prompts,
         services.queue, services.costs.quotas, unpriced,
+        audit=services.stores.audit, ledger=services.stores.ledger,
     )
     app.extensions["gptbot.readiness"] = readiness_of(services)
     app.register_blueprint(bp)

@@ -8,7 +8,7 @@ from gptbot.config import Config
 from gptbot.conversation.prompts import Prompts
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs.queue import JobQueue
-from gptbot.store import ConversationStore, JobStore
+from gptbot.store import AuditStore, ConversationStore, JobStore, LedgerStore
 
 
 @dataclass(frozen=True)
@@ -20,3 +20,5 @@ class CommandContext:
     queue: JobQueue
     quotas: Quotas
     unpriced_model: str = ""  # the configured model, when the price table lacks it
+    audit: AuditStore | None = None  # forget-me; None until web/app.py passes them
+    ledger: LedgerStore | None = None

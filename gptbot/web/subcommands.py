@@ -1,4 +1,5 @@
-"""`/gpt help|reset|stop|system|persona|summarize|usage`: the first word of the arguments.
+"""`/gpt help|reset|stop|system|persona|summarize|usage|forget-me`: the first word of the
+arguments.
 
 Anything that does not match a subcommand's exact shape is a question, so
 `/gpt help me write a poem` and `/gpt summarize this thread for me` are still answered.
@@ -32,6 +33,7 @@ HELP = """**/{cmd}** asks the AI assistant. It remembers this {place}'s earlier 
 `/{cmd} stop`: stop the answer being written here
 `/{cmd} reset`: forget this {place}'s conversation
 `/{cmd} usage`: what you have used today and this month; admins: `usage channel`, `usage all`
+`/{cmd} forget-me`: delete your remembered questions and audit records everywhere
 `/{cmd} persona [name]`: list the personas, or (admins) switch to one: {personas}
 `/{cmd} system <text>`: (admins) set this channel's system prompt; `/{cmd} system reset` undoes it
 The answer appears here as a message from {bot}, growing while it is written.
@@ -52,7 +54,7 @@ def parse(args: str) -> Subcommand | None:
     `int()` refuses some) or of more than 9 digits (5,000 are past `int()`'s limit)."""
     word, _, rest = args.strip().partition(" ")
     word, rest = word.lower(), rest.strip()
-    if word in ("help", "reset", "stop") and not rest:
+    if word in ("help", "reset", "stop", "forget-me") and not rest:
         return Subcommand(word)
     if word in ("summarize", "summarise") and (not rest or rest.isdigit()):
         if not (rest.isascii() and len(rest) <= 9):
@@ -82,6 +84,7 @@ def handle(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> dict[str,
         "system": system,
         "persona": persona,
         "usage": usage,
+        "forget-me": forget_me,
     }
     return ephemeral(handlers[sub.name](sub, call, ctx))
 
@@ -156,6 +159,22 @@ def usage(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
                f"`/{ctx.config.command} usage` shows yours."
     tag = CallTag("", call.user_id, call.cid)
     return usage_message(ctx.quotas, tag, sub.text, ctx.unpriced_model)
+
+
+def forget_me(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
+    """Every conversation's turns and every audit record of the caller deleted; their usage
+    rows kept for the totals, under FORGOTTEN instead of their id."""
+    if ctx.audit is None or ctx.ledger is None:
+        return "Sorry, forgetting is not set up here yet. Please ask an operator."
+    turns = ctx.conversations.forget_user(call.user_id)
+    records = ctx.audit.forget_user(call.user_id)
+    ctx.ledger.anonymise_user(call.user_id)
+    return (f"Done: I deleted {_count(turns, 'remembered question')} and "
+            f"{_count(records, 'audit record')}; your usage is kept without your name.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _refusal(word: str, command: str) -> str:

@@ -8,6 +8,7 @@ import redis
 
 from gptbot.store import Stores
 from gptbot.store.redis.answer_cache import RedisAnswers
+from gptbot.store.redis.audit import RedisAudit
 from gptbot.store.redis.conversations import RedisConversations
 from gptbot.store.redis.jobs import RedisJobs
 from gptbot.store.redis.ledger import RedisLedger
@@ -25,5 +26,5 @@ def redis_stores(client: Any, prefix: str = "gptbot:") -> Stores:
         jobs=RedisJobs(client, prefix), conversations=RedisConversations(client, prefix),
         settings=RedisSettings(client, prefix), limits=RedisLimits(client, prefix),
         ledger=RedisLedger(client, prefix), answers=RedisAnswers(client, prefix),
-        close=client.close,
+        audit=RedisAudit(client, prefix), close=client.close,
     )

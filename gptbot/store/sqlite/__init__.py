@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gptbot.store import Stores
 from gptbot.store.sqlite.answer_cache import SqliteAnswers
+from gptbot.store.sqlite.audit import SqliteAudit
 from gptbot.store.sqlite.conversations import SqliteConversations
 from gptbot.store.sqlite.db import SqliteDb
 from gptbot.store.sqlite.jobs import SqliteJobs
@@ -19,5 +20,5 @@ def open_sqlite(path: str | Path) -> Stores:
     return Stores(
         jobs=SqliteJobs(db), conversations=SqliteConversations(db), settings=SqliteSettings(db),
         limits=SqliteLimits(db), ledger=SqliteLedger(db), answers=SqliteAnswers(db),
-        close=db.close,
+        audit=SqliteAudit(db), close=db.close,
     )

@@ -52,3 +52,19 @@ class SqliteConversations:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM turns WHERE conversation = ?", (conversation,))
             conn.execute("DELETE FROM summaries WHERE conversation = ?", (conversation,))
+
+    def prune_turns(self, before: float) -> int:
+        with self._db.transaction() as conn:
+            touched = conn.execute(
+                "SELECT DISTINCT conversation FROM turns WHERE asked_at < ?", (before,)
+            ).fetchall()
+            count = conn.execute("DELETE FROM turns WHERE asked_at < ?", (before,)).rowcount
+            conn.executemany(
+                "DELETE FROM summaries WHERE conversation = ? "
+                "AND NOT EXISTS (SELECT 1 FROM turns WHERE conversation = ?)",
+                [(key, key) for (key,) in touched],
+            )
+        return count
+
+    def forget_user(self, user_id: str) -> int:
+        return self._db.execute("DELETE FROM turns WHERE user_id = ?", (user_id,)).rowcount

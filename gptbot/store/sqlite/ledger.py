@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple, fields, replace
 from typing import Any
 
-from gptbot.store.ledger import LedgerRow
+from gptbot.store.ledger import FORGOTTEN, LedgerRow
 from gptbot.store.sqlite.db import SqliteDb
 
 _COLUMNS = ", ".join(f.name for f in fields(LedgerRow))
@@ -28,6 +28,11 @@ class SqliteLedger:
 
     def prune_ledger(self, before: float) -> int:
         return self._db.execute("DELETE FROM ledger WHERE at < ?", (before,)).rowcount
+
+    def anonymise_user(self, user_id: str) -> int:
+        return self._db.execute(
+            "UPDATE ledger SET user_id = ? WHERE user_id = ?", (FORGOTTEN, user_id)
+        ).rowcount
 
 
 def _row(values: tuple[Any, ...]) -> LedgerRow:

@@ -84,4 +84,27 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
     CREATE INDEX jobs_updated ON jobs (updated_at);
     """,
+    # 7: the audit log, one record per reply (a re-run replaces it), and the indexes that
+    # retention and forget-me use. `moderation` is a JSON list.
+    """
+    CREATE TABLE audit (
+        reply_id TEXT PRIMARY KEY,
+        at REAL NOT NULL,
+        user_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_usd REAL,
+        outcome TEXT NOT NULL,
+        moderation TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_user ON audit (user_id);
+    CREATE INDEX turns_user ON turns (user_id);
+    CREATE INDEX turns_asked_at ON turns (asked_at);
+    CREATE INDEX ledger_user ON ledger (user_id);
+    """,
 ]
