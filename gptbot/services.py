@@ -19,6 +19,7 @@ from gptbot.costs.prices import PriceTable
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs.answer import Answerer
 from gptbot.jobs.job import AnswerJob
+from gptbot.jobs.moderated import Moderation
 from gptbot.jobs.queue import JobQueue, open_huey
 from gptbot.llm.metering import MeteredProvider, Observers
 from gptbot.llm.providers import Provider, build_provider
@@ -77,7 +78,8 @@ def build_services(
                         toolbox=build_toolbox(config), quotas=costs.quotas,
                         accountant=costs.accountant,
                         cache=AnswerCache(stores.answers, config.cache_ttl),
-                        telemetry=telemetry, redactor=redactor, audit=stores.audit)
+                        telemetry=telemetry, redactor=redactor, audit=stores.audit,
+                        moderation=Moderation.from_config(config, redactor))
 
     def run_answer(payload: dict[str, Any]) -> None:
         with telemetry.job(payload):  # the webhook's trace and correlation id, continued

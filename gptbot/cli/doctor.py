@@ -16,6 +16,7 @@ from gptbot.core.types import ChatMessage, ChatRequest
 from gptbot.costs.prices import PriceTable, unpriced_models
 from gptbot.jobs.queue import open_huey
 from gptbot.llm.providers import build_provider
+from gptbot.safety.moderation import Blocklist, ModerationUnavailable, build_moderator
 from gptbot.store import open_stores
 from gptbot.stream.api import StreamApi
 from gptbot.web.public_url import public_url_for
@@ -59,6 +60,8 @@ def _probes(config: Config, stream: StreamApi,
     yield "prices", lambda: _prices(config)
     yield "store", lambda: _store(config)
     yield "job queue", lambda: _queue(config)
+    if "openai" in config.safety.moderation or config.safety.blocklist:
+        yield "moderation", lambda: _moderation(config)
 
 
 def _run(name: str, probe: Callable[[], str]) -> Check:
@@ -131,6 +134,24 @@ def _llm(config: Config) -> str:
             raise Failed(event.message, "check the model name and the provider's settings")
         return f"{config.provider} answered"
     return f"{config.provider} answered (empty)"
+
+
+def _moderation(config: Config) -> str:
+    """The blocklist parses; the moderation endpoint answers one tiny request."""
+    safety, found = config.safety, []
+    if safety.blocklist:
+        found.append(f"{len(Blocklist.load(safety.blocklist).patterns)} blocklist patterns")
+    if "openai" in safety.moderation:
+        moderator = build_moderator(("openai",), base_url=config.openai_base_url,
+                                    api_key=config.openai_api_key, model=safety.moderation_model,
+                                    thresholds=safety.moderation_thresholds, attempts=1)
+        try:
+            moderator.check("Hello") if moderator else None
+        except ModerationUnavailable as exc:
+            raise Failed(str(exc), "check OPENAI_API_KEY, OPENAI_BASE_URL and "
+                         "GPTBOT_MODERATION_MODEL") from exc
+        found.append(f"{safety.moderation_model} answered")
+    return ", ".join(found)
 
 
 def _prices(config: Config) -> str:

@@ -22,6 +22,7 @@ from gptbot.jobs import audit_record as audited
 from gptbot.jobs.audit_record import Auditor
 from gptbot.jobs.job import SUMMARIZE, AnswerJob
 from gptbot.jobs.lifecycle import CANCELLED, Lifecycle, Outcome, describe
+from gptbot.jobs.moderated import Moderation, Refused, Screening
 from gptbot.jobs.running import RunningJob, RunningJobs
 from gptbot.jobs.stop import STOPPED_NOTE, JobCancelled, StoppableSink, StopRequested
 from gptbot.llm.generation import Generation, generate
@@ -64,6 +65,7 @@ class Answerer:
         telemetry: Telemetry | None = None,
         audit: AuditStore | None = None,
         redactor: Redactor | None = None,
+        moderation: Moderation | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -76,6 +78,7 @@ class Answerer:
         self.cache = cache if cache and cache.enabled else None
         self.prompts = prompts
         self.redactor = redactor
+        self.moderation = moderation or Moderation(None)  # GPTBOT_MODERATION (jobs/moderated.py)
         ledger = accountant.ledger if accountant else None
         self.auditor = Auditor(audit, ledger, config.model, redactor) \
             if audit is not None and config.safety.audit else None
@@ -128,10 +131,13 @@ class Answerer:
         since = job.asked_at or time.time()
         sink = StoppableSink(writer, lambda: self.jobs.stop_requested(job.stop_scopes, since),
                              self.config.update_interval, self.clock, run.cancelled)
+        screen = self.moderation.screen(job.question if job.kind != SUMMARIZE else "")
         try:
             sink.check()  # stopped while it waited in the queue
+            screen.start()  # blocking: a flagged question never reaches the model
             plan = self._plan(job)
             result = self._cached(job, plan, sink) or self._generate(job, plan, sink)
+            screen.finish(result.text)  # before the final write: flagged text is withdrawn
         except JobCancelled:
             log.info("answer %s %s; the next attempt writes it", job.reply_id, run.why)
             return Outcome(CANCELLED, run.why)
@@ -141,6 +147,8 @@ class Answerer:
             self._remember(job, sink.text)
             self._audit(job, audited.STOPPED, sink.text)
             return Outcome(STOPPED)
+        except Refused as exc:
+            return self._refuse(job, writer, exc, screen)
         except GptBotError as exc:
             log.warning("answer %s failed: %s", job.reply_id, exc)
             writer.fail(exc.user_message)
@@ -155,16 +163,27 @@ class Answerer:
         writer.finish(" ".join(n for n in (plan.note, result.note, *self._warnings(job)) if n))
         self._remember(job, result.text)  # after the final write: a retried attempt starts clean
         cached = result.finish_reason == "cached"
-        self._audit(job, audited.CACHED if cached else audited.DONE, result.text)
+        if not cached:
+            self._cache(job, plan, result)
+        self._audit(job, audited.CACHED if cached else audited.DONE, result.text, screen.verdicts)
+        return Outcome(DONE)
+
+    def _refuse(self, job: AnswerJob, writer: ReplyWriter, refusal: Refused,
+                screen: Screening) -> Outcome:
+        """The reply becomes exactly the refusal; nothing is remembered or cached."""
+        log.info("answer %s refused by moderation", job.reply_id)
+        writer.replace(refusal.user_message)
+        self._audit(job, audited.REFUSED, refusal.user_message, screen.verdicts)
         return Outcome(DONE)
 
     def _generate(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation:
-        result = generate(self.provider, plan.request, sink, tools=self.toolbox,
-                          max_rounds=self.config.max_tool_rounds,
-                          timeout=self.config.tool_timeout, context=tool_context(job))
+        return generate(self.provider, plan.request, sink, tools=self.toolbox,
+                        max_rounds=self.config.max_tool_rounds,
+                        timeout=self.config.tool_timeout, context=tool_context(job))
+
+    def _cache(self, job: AnswerJob, plan: Plan, result: Generation) -> None:
         if self.cache and plan.cacheable and not result.note and not result.tool_rounds:
             self.cache.remember(job.question, plan.system, plan.request.model, result.text)
-        return result
 
     def _cached(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation | None:
         """An earlier answer to the same first question: no model call, streamed the same."""
@@ -250,20 +269,16 @@ class Answerer:
         except Exception:  # the answer is already in the channel; memory is secondary
             log.exception("could not remember %s", job.reply_id)
 
-    def _audit(self, job: AnswerJob, outcome: str, answer: str = "") -> None:
+    def _audit(self, job: AnswerJob, outcome: str, answer: str = "",
+               moderation: list[str] | None = None) -> None:
         if self.auditor is not None:  # never raises
-            self.auditor.record(job, outcome, answer)
+            self.auditor.record(job, outcome, answer, tuple(moderation or ()))
 
     def _log_usage(self, job: AnswerJob, result: Generation) -> None:
         usage = result.usage
-        log.info(
-            "answered %s: %d chars, finish=%s, tokens in=%s out=%s",
-            job.reply_id,
-            len(result.text),
-            result.finish_reason or "?",
-            usage.input_tokens if usage else "?",
-            usage.output_tokens if usage else "?",
-        )
+        log.info("answered %s: %d chars, finish=%s, tokens in=%s out=%s", job.reply_id,
+                 len(result.text), result.finish_reason or "?",
+                 usage.input_tokens if usage else "?", usage.output_tokens if usage else "?")
 
 
 def pieces(text: str, size: int = 24) -> list[str]:

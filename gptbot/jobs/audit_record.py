@@ -45,13 +45,17 @@ class Auditor:
         self.redactor = redactor
         self.clock = clock
 
-    def record(self, job: AnswerJob, outcome: str, answer: str = "") -> None:
+    def record(self, job: AnswerJob, outcome: str, answer: str = "",
+               moderation: tuple[str, ...] = ()) -> None:
         try:
-            self.store.record_audit(self.build(job, outcome, answer))
+            self.store.record_audit(self.build(job, outcome, answer, moderation))
         except Exception:  # the answer is in the channel; the audit must not undo it
             log.exception("could not write the audit record of %s", job.reply_id)
 
-    def build(self, job: AnswerJob, outcome: str, answer: str) -> AuditRecord:
+    def build(self, job: AnswerJob, outcome: str, answer: str,
+              moderation: tuple[str, ...] = ()) -> AuditRecord:
+        """`moderation`: one verdict a check, e.g. `question:openai:ok`,
+        `answer:local:flagged:blocklist` or `question:unavailable`."""
         now = self.clock()
         rows = self._rows(job, now)
         costs = [row.cost_usd for row in rows if row.outcome != REFUSED_CALL]
@@ -62,7 +66,7 @@ class Auditor:
             input_tokens=sum(row.input_tokens for row in rows),
             output_tokens=sum(row.output_tokens for row in rows),
             cost_usd=_total(costs) if self.ledger is not None else None,
-            outcome=outcome, moderation=(),
+            outcome=outcome, moderation=moderation,
         )
 
     def _rows(self, job: AnswerJob, now: float) -> list[LedgerRow]:

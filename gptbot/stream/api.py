@@ -1,6 +1,5 @@
-"""The one door to Stream: every call gptbot makes, through the stream-chat SDK, retried.
-
-Nothing else in gptbot touches the SDK client.
+"""The one door to Stream: every call gptbot makes, through the stream-chat SDK, retried;
+nothing else in gptbot touches the SDK client.
 
 The SDK retries nothing on 429/5xx, so each call here is wrapped in a tenacity policy
 (retry.py): connection errors, timeouts, 429 and 5xx are retried, after a 429 once Stream's
@@ -10,12 +9,8 @@ backoff; any other 4xx is final.
 With a `WriteBudget` (built from the limits store) every write takes a token of the app's
 shared budget first, and a 429 on a write is the budget's to handle: hold the bucket for every
 process until Stream's reset, then retry (must-writes) or drop (intermediate updates).
-Quick retries of a 429 would only fail again until the window resets.
 
-A message is sent with a deterministic id, so a re-run finds what an earlier attempt sent:
-Stream refuses the id with code 4. That code is Stream's generic input error too (a deleted
-thread parent, a bad field), so a refusal counts as "already sent" only when Stream says
-the id already exists, or when the id reads back as a message by the same user.
+A message goes out with a deterministic id: a re-run finds it (`MessageExists`, `_already_sent`).
 """
 
 from __future__ import annotations
@@ -267,6 +262,13 @@ class StreamApi:
     ) -> list[dict[str, Any]]:
         channel = self.client.channel(*cid)
         return list(self.call(channel.get_replies, parent_id, limit=limit)["messages"])
+
+    def channel_members(self, cid: tuple[str, str]) -> list[dict[str, Any]]:
+        """Its first 100 members, each with its `user` (id, name, role) and `channel_role`."""
+        return list(self.call(self.client.channel(*cid).query_members, {}, limit=100))
+
+    def add_members(self, cid: tuple[str, str], user_ids: list[str]) -> None:
+        self.call(self.client.channel(*cid).add_members, user_ids)
 
     def app_settings(self) -> dict[str, Any]:
         return dict(self.call(self.client.get_app_settings).get("app", {}))

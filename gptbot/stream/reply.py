@@ -25,6 +25,7 @@ from gptbot.stream.api import MessageExists, StreamApi, is_transient
 log = logging.getLogger(__name__)
 REPLY_PREFIX = "gpt-"  # every reply id (and so every part of a reply) starts with this
 FINAL_WRITE_WAITS = (0.25, 0.5, 1.0, None)  # four tries of a final write; None: no more
+WITHDRAWN = "…"  # what a withdrawn follow-up part keeps (Stream has no empty messages)
 
 
 def reply_id_for(source: str) -> str:
@@ -106,6 +107,18 @@ class ReplyWriter:
     def finish(self, note: str = "") -> None:
         self._persist(self._with_note(note), final=True)
         self._event("ai_indicator.clear")
+
+    def replace(self, text: str) -> None:
+        """Withdraw everything written so far and end with exactly `text`: the first part
+        becomes `text`, any follow-up parts `WITHDRAWN` (e.g. a refused answer)."""
+        last = self.part
+        self.part, self.text = 0, ""
+        self._persist(text, final=True)
+        for part in range(1, last + 1):
+            self.part = part
+            self._persist(WITHDRAWN, final=True)
+        self._event("ai_indicator.clear")
+        self.part = 0
 
     def fail(self, note: str) -> None:
         """Keep whatever was generated, say briefly what went wrong, never stay 'generating'."""

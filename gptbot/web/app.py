@@ -38,6 +38,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
         config, services.stores.jobs, services.stores.conversations, services.prompts,
         services.queue, services.costs.quotas, unpriced,
         audit=services.stores.audit, ledger=services.stores.ledger,
+        settings=services.stores.settings, stream=services.stream,
     )
     app.extensions["gptbot.readiness"] = readiness_of(services)
     app.register_blueprint(bp)

@@ -9,7 +9,7 @@ from typing import Any
 from gptbot.jobs.job import ANSWER, SUMMARIZE, AnswerJob
 from gptbot.stream.reply import reply_id_for
 from gptbot.telemetry import with_traceparent
-from gptbot.web import subcommands
+from gptbot.web import handoff, subcommands
 from gptbot.web.context import CommandContext
 from gptbot.web.webhook import CommandCall
 
@@ -24,8 +24,12 @@ def respond(call: CommandCall, ctx: CommandContext) -> tuple[dict[str, Any], str
         return _only_for_sender(
             "error", f"/{call.command} is not a command this bot knows."), "bad_request"
     sub = subcommands.parse(call.args) if call.args else subcommands.Subcommand("help")
+    if sub is not None and sub.name in handoff.NAMES:
+        return handoff.handle(sub, call, ctx), "acked"
     if sub is not None and sub.name != "summarize":
         return subcommands.handle(sub, call, ctx), "acked"
+    if quiet := handoff.quiet_notice(call, ctx):  # a person handles it: no job, no model
+        return quiet, "acked"
     exempt = ctx.config.limits.exempt_admins and subcommands.is_admin(call, ctx.config)
     job = job_for(call, exempt=exempt) if sub is None \
         else job_for(call, SUMMARIZE, sub.limit, exempt)  # summarize needs the model too

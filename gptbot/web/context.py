@@ -8,7 +8,8 @@ from gptbot.config import Config
 from gptbot.conversation.prompts import Prompts
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs.queue import JobQueue
-from gptbot.store import AuditStore, ConversationStore, JobStore, LedgerStore
+from gptbot.store import AuditStore, ConversationStore, JobStore, LedgerStore, SettingsStore
+from gptbot.stream.api import StreamApi
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,5 @@ class CommandContext:
     unpriced_model: str = ""  # the configured model, when the price table lacks it
     audit: AuditStore | None = None  # forget-me; None until web/app.py passes them
     ledger: LedgerStore | None = None
+    settings: SettingsStore | None = None  # handoffs: `/gpt human`, `/gpt resume`
+    stream: StreamApi | None = None  # `/gpt human` calls the operators from the webhook

@@ -1,5 +1,5 @@
-"""`/gpt help|reset|stop|system|persona|summarize|usage|forget-me`: the first word of the
-arguments.
+"""`/gpt help|reset|stop|system|persona|summarize|usage|forget-me|human|resume`: the first
+word of the arguments (`human` and `resume` are answered in web/handoff.py).
 
 Anything that does not match a subcommand's exact shape is a question, so
 `/gpt help me write a poem` and `/gpt summarize this thread for me` are still answered.
@@ -34,6 +34,8 @@ HELP = """**/{cmd}** asks the AI assistant. It remembers this {place}'s earlier 
 `/{cmd} reset`: forget this {place}'s conversation
 `/{cmd} usage`: what you have used today and this month; admins: `usage channel`, `usage all`
 `/{cmd} forget-me`: delete your remembered questions and audit records everywhere
+`/{cmd} human [note]`: hand this {place} to a person; the operators are called in
+`/{cmd} resume`: (operators) hand this {place} back to me
 `/{cmd} persona [name]`: list the personas, or (admins) switch to one: {personas}
 `/{cmd} system <text>`: (admins) set this channel's system prompt; `/{cmd} system reset` undoes it
 The answer appears here as a message from {bot}, growing while it is written.
@@ -54,8 +56,10 @@ def parse(args: str) -> Subcommand | None:
     `int()` refuses some) or of more than 9 digits (5,000 are past `int()`'s limit)."""
     word, _, rest = args.strip().partition(" ")
     word, rest = word.lower(), rest.strip()
-    if word in ("help", "reset", "stop", "forget-me") and not rest:
+    if word in ("help", "reset", "stop", "forget-me", "resume") and not rest:
         return Subcommand(word)
+    if word == "human":
+        return Subcommand("human", rest)
     if word in ("summarize", "summarise") and (not rest or rest.isdigit()):
         if not (rest.isascii() and len(rest) <= 9):
             raise BadRequest(f"`{word} N` takes a count of messages written with up to 9 digits "
