@@ -65,6 +65,25 @@ def new_channel(ctype: str, channel_id: str, data: Json, creator: Json) -> Json:
     }
 
 
+def member_ids(members: list[Any] | None) -> list[str]:
+    """Members as Stream takes them (data.members, add_members): ids or {"user_id": …}."""
+    return [str(m["user_id"] if isinstance(m, dict) else m) for m in members or []]
+
+
+def new_member(user: Json) -> Json:
+    stamp = now()
+    return {
+        "user_id": user["id"],
+        "user": user,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "banned": False,
+        "shadow_banned": False,
+        "role": "member",
+        "channel_role": "channel_member",
+    }
+
+
 def page(ids: list[str], opts: Json, default_limit: int) -> list[str]:
     """Stream's id-based pagination: the newest `limit` before id_lt, or the oldest after id_gt."""
     limit = min(int(opts.get("limit", default_limit)), MAX_QUERY_LIMIT)

@@ -254,6 +254,29 @@ def query_channel(state: EmulatorState, ctype: str, channel_id: str) -> Json:
     return state.query_channel(ctype, channel_id, data, opts)
 
 
+def query_members(state: EmulatorState) -> Json:
+    """The filters the bot uses: {} and the member's user id, {"id": x} or {"$in": [...]}."""
+    payload = json.loads(request.args.get("payload") or "{}")
+    ctype, channel_id = payload.get("type"), payload.get("id")
+    if not ctype or not channel_id:
+        raise ApiError(400, 4, 'QueryMembers failed with error: "type and id are required"')
+    wanted = (payload.get("filter_conditions") or {}).get("id")
+    ids = wanted.get("$in", []) if isinstance(wanted, dict) else [wanted]
+    only = None if wanted is None else [str(i) for i in ids]
+    return {"members": state.query_members(ctype, channel_id, only, payload)}
+
+
+def update_channel(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
+    """Only the add_members form of UpdateChannel, as `Channel.add_members` sends it."""
+    body = _body()
+    unsupported = sorted(k for k, v in body.items() if k != "add_members" and v is not None)
+    members = body.get("add_members")
+    if unsupported or not isinstance(members, list):
+        detail = f"UpdateChannel: the emulator supports only add_members, not {unsupported}"
+        raise ApiError(400, 4, detail)
+    return state.add_members(ctype, channel_id, members), 201
+
+
 CHANNEL = "/channels/<ctype>/<channel_id>"
 MESSAGE = "/messages/<message_id>"
 ROUTES: list[tuple[str, str, str, View]] = [
@@ -274,6 +297,8 @@ ROUTES: list[tuple[str, str, str, View]] = [
     ("GET", f"{CHANNEL}/messages", "GetManyMessages", get_many_messages),
     ("POST", f"{CHANNEL}/event", "SendEvent", send_event),
     ("POST", f"{CHANNEL}/query", "GetOrCreateChannel", query_channel),
+    ("POST", CHANNEL, "UpdateChannel", update_channel),
+    ("GET", "/members", "QueryMembers", query_members),
     ("GET", MESSAGE, "GetMessage", get_message),
     ("PUT", MESSAGE, "UpdateMessagePartial", update_message_partial),
     ("POST", MESSAGE, "UpdateMessage", update_message),

@@ -31,7 +31,8 @@ class EmulatorState(Catalog):
     """One fake Stream app. Public attributes tests may read (copy before mutating):
 
     requests: REST calls per Stream operation name; writes / persisted_writes: stored
-    message writes; messages, private (ephemeral/error command results), channels, events,
+    message writes; messages, private (ephemeral/error command results), channels, members
+    (per cid, per user id), events,
     history (per message id, every update incl. ephemeral ones), hook_calls; feed / changes.
 
     Rate limits: `rate_limits` (per family per minute, merged over Stream's defaults, None =
@@ -66,6 +67,7 @@ class EmulatorState(Catalog):
         self.hook_calls: list[Json] = []
         self._timeline: dict[str, list[str]] = {}
         self._replies: dict[str, list[str]] = {}
+        self.members: dict[str, dict[str, Json]] = {}  # cid -> user id -> member
 
     # -- change feed, counters, faults -------------------------------------------------
 
@@ -116,8 +118,28 @@ class EmulatorState(Catalog):
             channel = self.get_or_create_channel(ctype, channel_id, data)
             ids = model.page(self._timeline[channel["cid"]], opts, DEFAULT_QUERY_LIMIT)
             messages = [copy.deepcopy(self.messages[i]) for i in ids]
-            empty: Json = {"members": [], "read": [], "pinned_messages": [], "watcher_count": 0}
-            return {"channel": channel, "messages": messages, **empty}
+            members = self._member_views(channel["cid"])
+            empty: Json = {"read": [], "pinned_messages": [], "watcher_count": 0}
+            return {"channel": channel, "messages": messages, "members": members, **empty}
+
+    def query_members(
+        self, ctype: str, channel_id: str, ids: list[str] | None, opts: Json
+    ) -> list[Json]:
+        """The channel's members in join order, only `ids` when given; limit and offset."""
+        with self._lock:
+            cid = self._existing_channel(ctype, channel_id, "QueryMembers")["cid"]
+            found = [m for m in self._member_views(cid) if ids is None or m["user_id"] in ids]
+            offset, limit = int(opts.get("offset", 0)), min(int(opts.get("limit", 100)), 300)
+            return found[offset : offset + limit]
+
+    def add_members(self, ctype: str, channel_id: str, members: list[Any]) -> Json:
+        """Stream's UpdateChannel with add_members (user ids or {"user_id": …}): the channel
+        and all its members."""
+        with self._lock:
+            cid = self._existing_channel(ctype, channel_id, "UpdateChannel")["cid"]
+            for user_id in model.member_ids(members):
+                self._add_member(cid, user_id)
+            return {"channel": self._channel_view(cid), "members": self._member_views(cid)}
 
     def _create_channel(self, ctype: str, channel_id: str, data: Json) -> None:
         self._channel_type(ctype, "GetOrCreateChannel")
@@ -125,7 +147,25 @@ class EmulatorState(Catalog):
         channel = model.new_channel(ctype, channel_id, data, self.ensure_user(creator))
         self.channels[channel["cid"]] = channel
         self._timeline[channel["cid"]] = []
+        self.members[channel["cid"]] = {}
+        # Only data.members join: Stream makes nobody else a member, not even the creator.
+        for user_id in model.member_ids(data.get("members")):
+            self._add_member(channel["cid"], user_id)
         self.publish("channel.created", cid=channel["cid"], channel=channel)
+
+    def _add_member(self, cid: str, user_id: str) -> None:
+        """Unknown users are created, as everywhere in the emulator (Stream would refuse)."""
+        members = self.members[cid]
+        if user_id not in members:
+            members[user_id] = model.new_member(self.ensure_user(user_id))
+            self.channels[cid]["member_count"] = len(members)
+
+    def _member_views(self, cid: str) -> list[Json]:
+        """Members with their users as stored now, like Stream's enriched responses."""
+        views = copy.deepcopy(list(self.members.get(cid, {}).values()))
+        for member in views:
+            member["user"] = copy.deepcopy(self.users.get(member["user_id"], member["user"]))
+        return views
 
     def _channel_view(self, cid: str) -> Json:
         channel = copy.deepcopy(self.channels[cid])
