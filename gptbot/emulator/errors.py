@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from flask import request
+
 # The Stream code each HTTP status usually carries (the API's error table).
 STATUS_CODES = {400: 4, 401: 5, 403: 17, 404: 16, 408: 23, 413: 22, 429: 9, 500: -1}
 
@@ -102,3 +104,13 @@ class FaultInjector:
     def pending(self) -> int:
         with self._lock:
             return sum(f.remaining for f in self._faults)
+
+
+def request_body() -> dict[str, Any]:
+    """The JSON object a request carries ({} for none); anything else is Stream's code 4."""
+    if not request.get_data():
+        return {}
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, 4, "invalid request body: expected a JSON object")
+    return body

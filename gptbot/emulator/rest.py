@@ -17,8 +17,9 @@ import jwt
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gptbot.emulator.errors import ApiError
+from gptbot.emulator.errors import ApiError, request_body
 from gptbot.emulator.event_hooks import deliver_event
+from gptbot.emulator.members import query_members, update_channel
 from gptbot.emulator.rate_limits import Verdict
 from gptbot.emulator.state import EmulatorState
 
@@ -106,15 +107,6 @@ def _duration() -> str:
     return f"{(time.perf_counter() - started) * 1000:.2f}ms"
 
 
-def _body() -> Json:
-    if not request.get_data():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, 4, "invalid request body: expected a JSON object")
-    return body
-
-
 def _object(body: Json, key: str) -> Json:
     value = body.get(key)
     if not isinstance(value, dict):
@@ -152,7 +144,7 @@ def _internal_error(error: Exception) -> tuple[Response, int]:
 
 
 def upsert_users(state: EmulatorState) -> tuple[Json, int]:
-    return {"users": state.upsert_users(_object(_body(), "users"))}, 201
+    return {"users": state.upsert_users(_object(request_body(), "users"))}, 201
 
 
 def query_users(state: EmulatorState) -> Json:
@@ -168,7 +160,7 @@ def list_commands(state: EmulatorState) -> Json:
 
 
 def create_command(state: EmulatorState) -> tuple[Json, int]:
-    return {"command": state.create_command(_body())}, 201
+    return {"command": state.create_command(request_body())}, 201
 
 
 def get_command(state: EmulatorState, name: str) -> Json:
@@ -176,7 +168,7 @@ def get_command(state: EmulatorState, name: str) -> Json:
 
 
 def update_command(state: EmulatorState, name: str) -> Json:
-    return {"command": state.update_command(name, _body())}
+    return {"command": state.update_command(name, request_body())}
 
 
 def delete_command(state: EmulatorState, name: str) -> Json:
@@ -190,7 +182,7 @@ def list_channel_types(state: EmulatorState) -> Json:
 
 
 def create_channel_type(state: EmulatorState) -> tuple[Json, int]:
-    return state.create_channel_type(_body()), 201
+    return state.create_channel_type(request_body()), 201
 
 
 def get_channel_type(state: EmulatorState, ctype: str) -> Json:
@@ -198,7 +190,7 @@ def get_channel_type(state: EmulatorState, ctype: str) -> Json:
 
 
 def update_channel_type(state: EmulatorState, ctype: str) -> Json:
-    return state.update_channel_type(ctype, _body())
+    return state.update_channel_type(ctype, request_body())
 
 
 def get_app(state: EmulatorState) -> Json:
@@ -206,12 +198,12 @@ def get_app(state: EmulatorState) -> Json:
 
 
 def update_app(state: EmulatorState) -> Json:
-    state.update_app(_body())
+    state.update_app(request_body())
     return {}
 
 
 def send_message(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
-    message = _object(_body(), "message")
+    message = _object(request_body(), "message")
     return {"message": state.send_message(ctype, channel_id, message)}, 201
 
 
@@ -227,15 +219,15 @@ def get_message(state: EmulatorState, message_id: str) -> Json:
 
 
 def update_message_partial(state: EmulatorState, message_id: str) -> Json:
-    return {"message": state.update_partial(message_id, _body())}
+    return {"message": state.update_partial(message_id, request_body())}
 
 
 def ephemeral_message_update(state: EmulatorState, message_id: str) -> Json:
-    return {"message": state.update_partial(message_id, _body(), persist=False)}
+    return {"message": state.update_partial(message_id, request_body(), persist=False)}
 
 
 def update_message(state: EmulatorState, message_id: str) -> Json:
-    return {"message": state.update_full(message_id, _object(_body(), "message"))}
+    return {"message": state.update_full(message_id, _object(request_body(), "message"))}
 
 
 def get_replies(state: EmulatorState, parent_id: str) -> Json:
@@ -243,38 +235,15 @@ def get_replies(state: EmulatorState, parent_id: str) -> Json:
 
 
 def send_event(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
-    event = state.send_event(ctype, channel_id, _object(_body(), "event"))
+    event = state.send_event(ctype, channel_id, _object(request_body(), "event"))
     deliver_event(state, event)
     return {"event": event}, 201
 
 
 def query_channel(state: EmulatorState, ctype: str, channel_id: str) -> Json:
-    body = _body()
+    body = request_body()
     data, opts = body.get("data") or {}, body.get("messages") or {}
     return state.query_channel(ctype, channel_id, data, opts)
-
-
-def query_members(state: EmulatorState) -> Json:
-    """The filters the bot uses: {} and the member's user id, {"id": x} or {"$in": [...]}."""
-    payload = json.loads(request.args.get("payload") or "{}")
-    ctype, channel_id = payload.get("type"), payload.get("id")
-    if not ctype or not channel_id:
-        raise ApiError(400, 4, 'QueryMembers failed with error: "type and id are required"')
-    wanted = (payload.get("filter_conditions") or {}).get("id")
-    ids = wanted.get("$in", []) if isinstance(wanted, dict) else [wanted]
-    only = None if wanted is None else [str(i) for i in ids]
-    return {"members": state.query_members(ctype, channel_id, only, payload)}
-
-
-def update_channel(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
-    """Only the add_members form of UpdateChannel, as `Channel.add_members` sends it."""
-    body = _body()
-    unsupported = sorted(k for k, v in body.items() if k != "add_members" and v is not None)
-    members = body.get("add_members")
-    if unsupported or not isinstance(members, list):
-        detail = f"UpdateChannel: the emulator supports only add_members, not {unsupported}"
-        raise ApiError(400, 4, detail)
-    return state.add_members(ctype, channel_id, members), 201
 
 
 CHANNEL = "/channels/<ctype>/<channel_id>"
