@@ -127,6 +127,8 @@ class Quotas:
         """Notes for budgets past 80 %, each shown once per period and scope."""
         now = self.clock()
         budgets = self._budgets(tag, now)
+        if not budgets:  # the common case: no budget, no round trip after every answer
+            return []
         used = self.store.counters([counter.key for counter, _ in budgets], now)
         return [
             _warning(counter, budget, used[counter.key])

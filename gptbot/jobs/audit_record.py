@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from gptbot.jobs.job import AnswerJob
+from gptbot.safety import Redactor
 from gptbot.store import AuditRecord, AuditStore, LedgerRow, LedgerStore
 
 log = logging.getLogger(__name__)
@@ -21,13 +21,6 @@ DAY_S = 86400.0
 DONE, FAILED, STOPPED, REFUSED, CACHED = "done", "failed", "stopped", "refused", "cached"
 REFUSED_CALL = "refused_limit"  # a ledger row for a call the budgets refused: it cost nothing
 NOT_THE_ANSWER = ("summary",)  # purposes whose model is not the one that answered
-
-
-class Redactor(Protocol):
-    @property
-    def enabled(self) -> bool: ...
-
-    def redact(self, text: str) -> str: ...
 
 
 class Auditor:

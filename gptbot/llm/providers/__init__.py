@@ -33,7 +33,9 @@ def build_provider(config: Config, observer: CallObserver | None = None) -> Prov
     if not config.fallback:
         return primary
     chain = [Candidate(primary)]
-    chain += [_fallback_candidate(entry, config, observer) for entry in config.fallback]
+    fallbacks = zip(config.fallback, config.model_chain()[1:], strict=True)
+    chain += [_fallback_candidate(entry, name, model, config, observer)
+              for entry, (name, model) in fallbacks]
     return FallbackProvider(chain)
 
 
@@ -50,9 +52,10 @@ def _build(
     return MeteredProvider(provider, observer) if observer else provider
 
 
-def _fallback_candidate(entry: str, config: Config, observer: CallObserver | None) -> Candidate:
-    """`provider:model`; the model may itself contain colons (ollama:llama3.2:3b)."""
-    name, model = config.model_chain()[1 + config.fallback.index(entry)]
+def _fallback_candidate(
+    entry: str, name: str, model: str, config: Config, observer: CallObserver | None
+) -> Candidate:
+    """One `provider:model` entry, already split by `Config.model_chain`."""
     if not model:
         raise ConfigError(f"GPTBOT_FALLBACK entry {entry!r} needs a model: use provider:model")
     return Candidate(_build(name, config, "GPTBOT_FALLBACK", observer), model)
