@@ -4,20 +4,24 @@ and the mark that keeps the bot quiet there until `/gpt resume`.
 The mark is a channel setting `handoff:<conversation key>` (SettingsStore), so a handed-off
 thread leaves its channel alone, and the other way round. Operators (GPTBOT_OPERATORS) are
 user ids, or `role:<name>`: the channel's members with that channel role or Stream role.
-The summary here is plain text from the stored conversation (the model is not called inside
-the webhook); `Ask.summary` takes whatever lines the caller made.
+The summary is three lines the model writes from the stored conversation (in the worker:
+`summary_request` and `summary_lines`), or, when the model cannot, the last three questions
+(`plain_summary`). `Ask.summary` takes whichever lines the caller made.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from gptbot.conversation.memory import conversation_key
-from gptbot.core.types import Conversation
+from gptbot.conversation.summarize import turn_lines
+from gptbot.core.types import ChatMessage, ChatRequest, Conversation
+from gptbot.llm.tokens import clip_to_tokens
 from gptbot.store.settings import SettingsStore
 from gptbot.stream.api import MessageExists, StreamApi
 
@@ -25,6 +29,15 @@ PREFIX = "handoff:"
 ROLE = "role:"
 SUMMARY_TURNS = 3
 QUESTION_CHARS = 200
+SUMMARY_TOKENS = 200  # three short lines
+SUMMARY_INPUT_TOKENS = 3000  # the most recent part of the conversation is what matters
+SUMMARY_PROMPT = (
+    "A person is taking over this chat conversation from an AI assistant. Write exactly "
+    "three short lines for them: what the user needs, what the assistant answered or tried, "
+    "and what is still open. Plain text, one line each, no greeting, no preamble, in the "
+    "language of the conversation. Do not invent anything."
+)
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +65,7 @@ class Ask:
     asker: str
     note: str
     summary: Sequence[str]
+    by_model: bool = False  # the assistant called them (handoff_to_human), not the asker
 
 
 class Handoffs:
@@ -75,6 +89,29 @@ def plain_summary(conversation: Conversation) -> list[str]:
     if not turns:
         return ["No questions to the assistant here yet."]
     return [f"{t.user_name or t.user_id} asked: {_short(t.question)}" for t in turns]
+
+
+def summary_request(model: str, conversation: Conversation, note: str) -> ChatRequest | None:
+    """The model's three-line summary for the operator; None when there is nothing to sum up."""
+    lines = clip_to_tokens(turn_lines(conversation.turns), SUMMARY_INPUT_TOKENS)
+    if conversation.summary:
+        lines.insert(0, f"Earlier summary: {conversation.summary}")
+    if not lines:
+        return None
+    if note:
+        lines.append(f"The user's note when asking for a person: {note}")
+    content = "The conversation so far, oldest first:\n" + "\n".join(lines)
+    messages = (ChatMessage("system", SUMMARY_PROMPT), ChatMessage("user", content))
+    return ChatRequest(model, messages, max_tokens=SUMMARY_TOKENS)
+
+
+def summary_lines(text: str) -> list[str]:
+    """At most three non-empty lines of the model's text, bullets and numbering removed.
+
+    Split on "\\n" only: `splitlines` would also cut at U+2028 inside a sentence.
+    """
+    cleaned = (_BULLET.sub("", line).strip() for line in text.replace("\r", "\n").split("\n"))
+    return [_short(line) for line in cleaned if line][:SUMMARY_TURNS]
 
 
 def _short(text: str) -> str:
@@ -134,8 +171,9 @@ def call_operators(
 def handoff_message(place: Place, ask: Ask, called: dict[str, str]) -> dict[str, Any]:
     mentions = " ".join(f"@{name}" for name in called.values())
     why = f": “{ask.note}”" if ask.note else "."
-    text = f"{mentions} {ask.asker} asked for a person to take over{why}\nSo far:\n" + \
-        "\n".join(ask.summary)
+    who = f"I could not help {ask.asker} and am handing over" if ask.by_model \
+        else f"{ask.asker} asked for a person to take over"
+    text = f"{mentions} {who}{why}\nSo far:\n" + "\n".join(ask.summary)
     message: dict[str, Any] = {
         "id": ask.reply_id, "text": text, "mentioned_users": list(called),
     }

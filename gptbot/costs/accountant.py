@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gptbot.core.errors import LimitReached
 from gptbot.core.events import Usage
@@ -74,6 +74,13 @@ class Accountant:
         """An answer served from the response cache: a ledger row that costs nothing."""
         row = CallRecord(provider, model, tag, self.clock(), Usage(0, 0), False, 0.0, 0.0,
                          "cached")
+        self._record(row, 0.0)
+
+    def record_handoff(self, tag: CallTag) -> None:
+        """A conversation handed to a person: a ledger row with no call, so reports count it."""
+        tag = replace(tag, purpose="handoff")
+        row = CallRecord("gptbot", "handoff", tag, self.clock(), Usage(0, 0), False, 0.0, 0.0,
+                         "handoff")
         self._record(row, 0.0)
 
     def _worst_case(self, price: Price | None, request: ChatRequest) -> float:

@@ -8,7 +8,8 @@ renderer per format. Reading the ledger and printing belong to the command.
 local midnight. `--since` is inclusive and `--until` is exclusive, so `--since 2026-12-01
 --until 2027-01-01` is exactly December.
 
-A "question" is a row whose purpose is "answer" or "cached": one per reply, while `calls`
+A "question" is a row whose purpose is "answer" or "cached": one per reply; a "handoff" row
+is a conversation handed to a person (no model call, not among `calls`); `calls`
 counts every model call (summaries and tool rounds included). `input_tokens` counts every
 prompt token, cached ones included; `cached_input_tokens` is the part billed at the cached
 rate. `cost_usd` sums the priced rows only; `unpriced_calls` says how many it leaves out.
@@ -30,8 +31,10 @@ from gptbot.costs.periods import Periods
 from gptbot.store.ledger import LedgerRow
 
 QUESTION_PURPOSES = frozenset({"answer", "cached"})
+HANDOFF = "handoff"  # a row for a conversation handed to a person: no model call
 FIELDS = (
     "questions",
+    "handoffs",
     "calls",
     "input_tokens",
     "cached_input_tokens",
@@ -51,6 +54,7 @@ class Usage:
     """The sums over some rows (one group, or all of them)."""
 
     questions: int = 0
+    handoffs: int = 0
     calls: int = 0
     input_tokens: int = 0
     cached_input_tokens: int = 0
@@ -62,9 +66,12 @@ class Usage:
 
     @classmethod
     def of(cls, rows: Sequence[LedgerRow]) -> Usage:
+        handoffs = sum(row.purpose == HANDOFF for row in rows)
+        rows = [row for row in rows if row.purpose != HANDOFF]
         priced = [row.cost_usd for row in rows if row.cost_usd is not None]
         return cls(
             questions=sum(row.purpose in QUESTION_PURPOSES for row in rows),
+            handoffs=handoffs,
             calls=len(rows),
             input_tokens=sum(row.input_tokens for row in rows),
             cached_input_tokens=sum(row.cached_input_tokens for row in rows),
@@ -200,6 +207,7 @@ def _csv_line(key: str, usage: Usage) -> list[str]:
 
 _HEADINGS = {
     "questions": "questions",
+    "handoffs": "handoffs",
     "calls": "calls",
     "input_tokens": "input",
     "cached_input_tokens": "cached in",

@@ -20,7 +20,8 @@ from gptbot.costs.accountant import Accountant
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs import audit_record as audited
 from gptbot.jobs.audit_record import Auditor
-from gptbot.jobs.job import SUMMARIZE, AnswerJob
+from gptbot.jobs.handoff import HandoffDesk
+from gptbot.jobs.job import HANDOFF, SUMMARIZE, AnswerJob
 from gptbot.jobs.lifecycle import CANCELLED, Lifecycle, Outcome, describe
 from gptbot.jobs.moderated import Moderation, Refused, Screening
 from gptbot.jobs.running import RunningJob, RunningJobs
@@ -28,9 +29,9 @@ from gptbot.jobs.stop import STOPPED_NOTE, JobCancelled, StoppableSink, StopRequ
 from gptbot.llm.generation import Generation, generate
 from gptbot.llm.providers import Provider
 from gptbot.llm.tokens import clip_to_tokens, prompt_budget, usable_window
-from gptbot.llm.tools import Toolbox, ToolContext
+from gptbot.llm.tools import Toolbox
 from gptbot.safety import Redactor
-from gptbot.store import AuditStore, ConversationStore, JobStore
+from gptbot.store import AuditStore, ConversationStore, JobStore, SettingsStore
 from gptbot.store.jobs import DONE, FAILED, STOPPED
 from gptbot.stream.api import StreamApi
 from gptbot.stream.reply import ReplyTarget, ReplyWriter
@@ -66,6 +67,7 @@ class Answerer:
         audit: AuditStore | None = None,
         redactor: Redactor | None = None,
         moderation: Moderation | None = None,
+        settings: SettingsStore | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -82,6 +84,11 @@ class Answerer:
         ledger = accountant.ledger if accountant else None
         self.auditor = Auditor(audit, ledger, config.model, redactor) \
             if audit is not None and config.safety.audit else None
+        self.handoffs = HandoffDesk.build(config, stream, settings, conversations, provider,
+                                          self.auditor, accountant)
+        if self.handoffs is not None:  # the model may call the operators itself
+            self.toolbox = Toolbox([*(toolbox.tools.values() if toolbox else ()),
+                                    self.handoffs.tool()])
         self.running = RunningJobs()  # what a worker shutting down hands back
         self.lifecycle = Lifecycle(jobs, config.job_lease_s, self.running, telemetry)
         self.memory = Memory(conversations, prompt_budget(config), partial(self._fold, None),
@@ -92,6 +99,8 @@ class Answerer:
         self.lifecycle.run(job, self._attempt)
 
     def _attempt(self, job: AnswerJob, run: RunningJob) -> Outcome:
+        if job.kind == HANDOFF:  # no reply to write: the operators' message is the work
+            return self.handoffs.run(job) if self.handoffs else Outcome(FAILED, "no operators")
         writer = self._writer(job)
         if run.attempt > self.config.job_max_attempts:
             return self._give_up(job, writer, run.attempt)
@@ -179,7 +188,7 @@ class Answerer:
     def _generate(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation:
         return generate(self.provider, plan.request, sink, tools=self.toolbox,
                         max_rounds=self.config.max_tool_rounds,
-                        timeout=self.config.tool_timeout, context=tool_context(job))
+                        timeout=self.config.tool_timeout, context=job.tool_context())
 
     def _cache(self, job: AnswerJob, plan: Plan, result: Generation) -> None:
         if self.cache and plan.cacheable and not result.note and not result.tool_rounds:
@@ -194,7 +203,7 @@ class Answerer:
             return None
         log.info("answer %s comes from the response cache", job.reply_id)
         if self.accountant:
-            self.accountant.record_cached(call_tag(job), self.provider.name, plan.request.model)
+            self.accountant.record_cached(job.tag(), self.provider.name, plan.request.model)
         for piece in pieces(answer):
             sink.add(piece)
         return Generation(text=answer, finish_reason="cached")
@@ -213,15 +222,15 @@ class Answerer:
             request = channel_request(
                 self.config.model, lines, self.config.max_tokens, self.memory.budget
             )
-            return Plan(replace(request, tag=call_tag(job)))
+            return Plan(replace(request, tag=job.tag()))
         system = self.prompts.for_channel(job.cid)
-        fold = partial(self._fold, replace(call_tag(job), purpose="summary"))
+        fold = partial(self._fold, replace(job.tag(), purpose="summary"))
         context = self._context(job)
         prompt = self.memory.prepare(
             job.conversation, system, job.question, context, summarize=fold
         )
         request = ChatRequest(self.config.model, prompt.messages,
-                              max_tokens=self.config.max_tokens, tag=call_tag(job))
+                              max_tokens=self.config.max_tokens, tag=job.tag())
         cacheable = self.cache is not None and prompt.fresh and not context
         return Plan(request, prompt.note, system, cacheable)
 
@@ -250,7 +259,7 @@ class Answerer:
         if self.quotas is None:
             return []
         try:
-            return self.quotas.warnings(call_tag(job))
+            return self.quotas.warnings(job.tag())
         except Exception:  # a missing heads-up must not cost the answer
             log.exception("could not check the budgets for %s", job.reply_id)
             return []
@@ -284,11 +293,3 @@ class Answerer:
 def pieces(text: str, size: int = 24) -> list[str]:
     """A cached answer in pieces, so it reaches the channel the way a generated one does."""
     return [text[start:start + size] for start in range(0, len(text), size)]
-
-
-def call_tag(job: AnswerJob) -> CallTag:
-    return CallTag(job.reply_id, job.user_id, job.cid, exempt=job.exempt)
-
-
-def tool_context(job: AnswerJob) -> ToolContext:
-    return ToolContext(job.channel_type, job.channel_id, job.user_id, job.user_name)

@@ -19,8 +19,9 @@ from gptbot.store import AuditRecord, AuditStore, LedgerRow, LedgerStore
 log = logging.getLogger(__name__)
 DAY_S = 86400.0
 DONE, FAILED, STOPPED, REFUSED, CACHED = "done", "failed", "stopped", "refused", "cached"
+HANDOFF = "handoff"  # a conversation handed to the operators (jobs/handoff.py)
 REFUSED_CALL = "refused_limit"  # a ledger row for a call the budgets refused: it cost nothing
-NOT_THE_ANSWER = ("summary",)  # purposes whose model is not the one that answered
+NOT_THE_ANSWER = ("summary", "handoff")  # purposes whose model is not the one that answered
 
 
 class Auditor:

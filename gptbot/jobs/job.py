@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from gptbot.conversation.memory import conversation_key
+from gptbot.core.types import CallTag
+from gptbot.llm.tools import ToolContext
 
-ANSWER, SUMMARIZE = "answer", "summarize"  # job kinds
+ANSWER, SUMMARIZE, HANDOFF = "answer", "summarize", "handoff"  # job kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +54,11 @@ class AnswerJob:
         if self.kind == SUMMARIZE:
             return f"Summarize the last {self.limit} messages here."
         return self.question
+
+    def tag(self, purpose: str = "answer") -> CallTag:
+        """Whom this job's model calls are billed to."""
+        return CallTag(self.reply_id, self.user_id, self.cid, purpose, self.exempt)
+
+    def tool_context(self) -> ToolContext:
+        return ToolContext(self.channel_type, self.channel_id, self.user_id, self.user_name,
+                           self.parent_id or "", self.reply_id)

@@ -47,6 +47,8 @@ class ToolContext:
     channel_id: str = ""
     user_id: str = ""
     user_name: str = ""
+    parent_id: str = ""  # the thread, when the question was asked in one
+    reply_id: str = ""  # the answer being written
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-OUTCOMES = ("done", "failed", "stopped", "refused", "cached")
+OUTCOMES = ("done", "failed", "stopped", "refused", "cached", "handoff")
 
 
 @dataclass(frozen=True, slots=True)

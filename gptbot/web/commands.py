@@ -6,11 +6,11 @@ import logging
 import time
 from typing import Any
 
-from gptbot.jobs.job import ANSWER, SUMMARIZE, AnswerJob
-from gptbot.stream.reply import reply_id_for
+from gptbot.jobs.job import SUMMARIZE, AnswerJob
 from gptbot.telemetry import with_traceparent
 from gptbot.web import handoff, subcommands
 from gptbot.web.context import CommandContext
+from gptbot.web.queued import job_for
 from gptbot.web.webhook import CommandCall
 
 log = logging.getLogger(__name__)
@@ -63,25 +63,6 @@ def _start_job(
         raise
     log.info("queued %s %s for %s in %s", job.kind, job.reply_id, call.user_id, call.cid)
     return None, "acked"
-
-
-def job_for(
-    call: CommandCall, kind: str = ANSWER, limit: int = 0, exempt: bool = False
-) -> AnswerJob:
-    return AnswerJob(
-        call.dedupe_key,
-        reply_id_for(call.message_id or call.webhook_id),
-        call.channel_type,
-        call.channel_id,
-        call.parent_id,
-        call.user_id,
-        call.user_name,
-        call.args,
-        kind,
-        limit,
-        time.time(),
-        exempt,
-    )
 
 
 def _only_for_sender(kind: str, text: str) -> dict[str, Any]:

@@ -1,31 +1,27 @@
 """`/gpt human [note]` and `/gpt resume`, and the notice that keeps the bot quiet in between.
 
-`human` is the one command answered with Stream calls inside the webhook (a members query,
-perhaps an add-members, one message): a new job kind would need the worker's code. So its
-summary is the plain one from the stored conversation, not the model's.
+`human` looks up inside the webhook who would be called (one members query), marks the
+conversation and queues a handoff job: the worker has the model write the operators' summary,
+adds the operators who are not members and posts the message (jobs/handoff.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import requests
 from stream_chat.base.exceptions import StreamAPIException
 
-from gptbot.conversation.handoff import (
-    Ask,
-    Handoffs,
-    Place,
-    call_operators,
-    is_operator,
-    plain_summary,
-)
+from gptbot.conversation.handoff import Handoffs, Place, is_operator, operators_among
+from gptbot.jobs.job import HANDOFF
 from gptbot.store import SettingsStore
 from gptbot.stream.api import StreamApi
-from gptbot.stream.reply import reply_id_for
+from gptbot.telemetry import with_traceparent
 from gptbot.web.context import CommandContext
+from gptbot.web.queued import job_for
 from gptbot.web.subcommands import Subcommand, ephemeral, is_admin
 from gptbot.web.webhook import CommandCall
 
@@ -59,16 +55,30 @@ def human(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
     if handoffs.active(place):
         return f"A person is already handling this {_place(call)}."
     try:
-        called = call_operators(_stream(ctx), ctx.config.bot_user_id, place,
-                                _ask(sub, call, ctx), ctx.config.safety.operators)
+        members = _stream(ctx).channel_members(place.channel)
     except (StreamAPIException, requests.RequestException) as exc:
         log.warning("handoff in %s failed: %s", place.key, exc)
         return "Sorry, I could not reach the operators. Please try again."
+    called = operators_among(members, ctx.config.safety.operators)
     if not called:
         return "No operator is in this channel to hand over to; please ask an admin."
+    _queue(sub, call, ctx)
     handoffs.mark(place, call.user_id, time.time())
-    log.info("%s handed %s to %s", call.user_id, place.key, ", ".join(called))
+    log.info("%s hands %s to %s", call.user_id, place.key, ", ".join(called))
     return f"I asked {', '.join(called.values())} to take over this {_place(call)}."
+
+
+def _queue(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> None:
+    """The handoff job; a second delivery of the same command queues nothing."""
+    job = replace(job_for(call, HANDOFF), question=sub.text)
+    payload = with_traceparent(job.to_payload())
+    if not ctx.jobs.claim_job(job.key, payload, time.time()):
+        return
+    try:
+        ctx.queue.enqueue(payload)
+    except Exception:  # Stream's retry must find no claim
+        ctx.jobs.release_job(job.key)
+        raise
 
 
 def resume(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
@@ -91,12 +101,6 @@ def _may_resume(call: CommandCall, ctx: CommandContext, place: Place) -> bool:
     except (StreamAPIException, requests.RequestException) as exc:  # no members: no roles
         log.warning("could not read the members of %s: %s", place.cid, exc)
         return False
-
-
-def _ask(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> Ask:
-    memory = ctx.conversations.load_conversation(place_of(call).key)
-    reply_id = reply_id_for(call.message_id or call.webhook_id)
-    return Ask(reply_id, call.user_name or call.user_id, sub.text, plain_summary(memory))
 
 
 def _settings(ctx: CommandContext) -> SettingsStore:

@@ -80,12 +80,14 @@ ROWS = [
     call(dec(2, 9, 1), "carol", GENERAL, "answer", "mystery/unknown-model", (800, 0, 150, 0), None),
     call(dec(2, 12), "alice", RANDOM, "fallback", "openai/gpt-4o-mini", (300, 0, 0, 0), 0.0001,
          estimated=True),
+    call(dec(2, 13), "alice", GENERAL, "handoff", "gptbot/handoff", (0, 0, 0, 0), 0.0),
 ]
 # fmt: on
 
-# questions: rows 1, 3, 4 and 6 (answers and cache hits); the rest are extra model calls.
+# questions: rows 1, 3, 4 and 6 (answers and cache hits); row 8 is a handoff, not a call;
+# the rest are extra model calls.
 TOTALS = dict(
-    questions=4, calls=7, input_tokens=9600, cached_input_tokens=1200, output_tokens=1200,
+    questions=4, handoffs=1, calls=7, input_tokens=9600, cached_input_tokens=1200, output_tokens=1200,
     reasoning_tokens=120, cost_usd=0.0466, unpriced_calls=2, estimated_calls=2,
 )  # fmt: skip
 
@@ -106,7 +108,7 @@ def test_by_user() -> None:
     report = summarize(ROWS, "user", UTC_P)
     assert [group.key for group in report.groups] == ["bob", "alice", "carol"]  # by cost
     assert usage_dict(report, "alice") == dict(
-        questions=1, calls=3, input_tokens=2800, cached_input_tokens=1200, output_tokens=350,
+        questions=1, handoffs=1, calls=3, input_tokens=2800, cached_input_tokens=1200, output_tokens=350,
         reasoning_tokens=0, cost_usd=0.0166, unpriced_calls=0, estimated_calls=1,
     )  # fmt: skip
     assert usage_dict(report, "bob")["questions"] == 2
@@ -127,6 +129,7 @@ def test_by_model_joins_provider_and_model() -> None:
         "anthropic/claude-x",  # 0.03
         "openai/gpt-4o",  # 0.0165
         "openai/gpt-4o-mini",  # 0.0001
+        "gptbot/handoff",  # $0: handoffs
         "mystery/unknown-model",  # unpriced
     ]
     assert usage_dict(report, "openai/gpt-4o")["calls"] == 3
@@ -229,8 +232,8 @@ def test_csv_round_trips() -> None:
     lines = list(csv.reader(io.StringIO(render_csv(summarize(ROWS, "user", UTC_P)))))
     assert lines[0] == ["user", *FIELDS]
     assert [line[0] for line in lines[1:]] == ["bob", "alice", "carol", "TOTAL"]
-    assert lines[-1] == ["TOTAL", "4", "7", "9600", "1200", "1200", "120", "0.046600", "2", "2"]
-    assert lines[2] == ["alice", "1", "3", "2800", "1200", "350", "0", "0.016600", "0", "1"]
+    assert lines[-1] == ["TOTAL", "4", "1", "7", "9600", "1200", "1200", "120", "0.046600", "2", "2"]
+    assert lines[2] == ["alice", "1", "1", "3", "2800", "1200", "350", "0", "0.016600", "0", "1"]
 
 
 def test_csv_quotes_awkward_keys() -> None:
@@ -246,7 +249,7 @@ def test_csv_quotes_awkward_keys() -> None:
 def test_table_shows_groups_totals_and_the_unpriced_warning() -> None:
     text = render_table(summarize(ROWS, "user", UTC_P))
     total = next(line for line in text.splitlines() if line.startswith("TOTAL"))
-    expected = "TOTAL 4 7 9,600 1,200 1,200 120 0.046600 2 2"
+    expected = "TOTAL 4 1 7 9,600 1,200 1,200 120 0.046600 2 2"
     assert total.split() == expected.split()
     assert (
         "2 calls used a model with no price (unpriced) — add it to GPTBOT_PRICES; "

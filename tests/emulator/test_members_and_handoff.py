@@ -98,10 +98,10 @@ def test_human_calls_the_operator_and_resume_hands_back(loop) -> None:
     state = loop
     asked = say(state, "alice", "/gpt human please")
     assert asked["type"] == "ephemeral"
+    [call] = wait_for(lambda: bot_messages(state), timeout=15, what="the operators' message")
 
     members = state.members["messaging:general"]
     assert "ann" in members and members["ann"]["channel_role"] == "channel_member"
-    [call] = bot_messages(state)
     assert [u["id"] for u in call["mentioned_users"]] == ["ann"]
     assert "@ann" in call["text"] and call["cid"] == "messaging:general"
     assert state.requests["UpdateChannel"] == 1 and state.requests["QueryMembers"] >= 1

@@ -1,6 +1,7 @@
-"""`/gpt human` and `/gpt resume` through the signed webhook, Stream under `responses`: the
-operators are mentioned and added, the bot stays quiet until an operator resumes, and a
-thread's handoff and its channel's are separate."""
+"""`/gpt human` and `/gpt resume` through the signed webhook and the queued handoff job,
+Stream under `responses`: the operators are mentioned and added with the model's three-line
+summary (the last questions when the model fails), the handoff is counted, the bot stays quiet
+until an operator resumes, and a thread's handoff and its channel's are separate."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ import pytest
 import responses
 
 from gptbot.config.safety import SafetySettings
+from gptbot.conversation.handoff import SUMMARY_PROMPT
+from gptbot.core.errors import ProviderError
+from gptbot.costs.report import summarize
+from gptbot.store import AuditQuery
 from gptbot.services import build_services
 from gptbot.web.app import create_app
 from gptbot.web.subcommands import Subcommand, parse
@@ -39,11 +44,22 @@ def client(tmp_path, http):
         yield bot
 
 
+SUMMARY = "- Alice wants to change her billing address.\n2. I said: Settings, then Billing.\n" \
+    "* Still open: a double charge on her card.\nA fourth line that is dropped."
+
+
+def replies(request):
+    """Three bulleted lines (and one too many) for a handoff summary; numbered answers else."""
+    if request.messages[0].content == SUMMARY_PROMPT:
+        return SUMMARY
+    return "Settings, then Billing."
+
+
 @contextmanager
-def start(tmp_path, operators):
+def start(tmp_path, operators, reply=replies):
     config = make_config(tmp_path, admins=("bob",))
     config = replace(config, safety=SafetySettings(operators=operators))
-    provider = FakeProvider()
+    provider = FakeProvider(reply)
     services = build_services(config, provider=provider)
     try:
         yield create_app(config, services).test_client(), services, provider
@@ -79,25 +95,84 @@ def test_human_and_resume_parse(args, expected):
 
 
 def test_human_mentions_and_adds_the_operators_with_a_summary(client, http):
-    test_client, services, _ = client
+    test_client, services, provider = client
     post(test_client, "How do I change my billing address?")
     run_queued(services)
     before = len(sent_messages(http))
     answer = post(test_client, "human my card was charged twice", message_id="m-human")
     assert answer["type"] == "ephemeral" and "op1" in answer["text"] and "Carol" in answer["text"]
-    assert added_members(http) == [["op1"]]  # carol is a member already
+    assert post(test_client, "What now?")["text"] == QUIET  # quiet at once, before the job
     assert members_queried(http)[0]["type"] == "messaging"
+    run_queued(services)
+    assert added_members(http) == [["op1"]]  # carol is a member already
     [message] = sent_messages(http)[before:]
     assert sorted(message["mentioned_users"]) == ["carol", "op1"]
-    assert message["text"].startswith("@op1 @Carol Alice asked for a person to take over")
-    assert "my card was charged twice" in message["text"]
-    assert "Alice asked: How do I change my billing address?" in message["text"]
+    assert message["text"] == (
+        "@op1 @Carol Alice asked for a person to take over: “my card was charged twice”\n"
+        "So far:\nAlice wants to change her billing address.\nI said: Settings, then Billing.\n"
+        "Still open: a double charge on her card.")
     assert "parent_id" not in message and message["id"] == "gpt-m-human"
+    [summary_request] = [r for r in provider.requests
+                         if r.messages[0].content == SUMMARY_PROMPT]
+    assert "Alice: How do I change my billing address?" in summary_request.messages[1].content
+    assert "my card was charged twice" in summary_request.messages[1].content
+
+
+def test_the_handoff_is_counted_in_the_audit_log_and_the_usage_report(client):
+    test_client, services, _ = client
+    post(test_client, "How do I change my billing address?")
+    run_queued(services)
+    post(test_client, "human my card", message_id="m-h")
+    run_queued(services)
+    [record] = [r for r in services.stores.audit.audit_records(AuditQuery())
+                if r.outcome == "handoff"]
+    assert (record.reply_id, record.outcome, record.user_id, record.question) == \
+        ("gpt-m-h", "handoff", "alice", "my card")
+    assert record.answer.startswith("Alice wants to change")
+    rows = services.stores.ledger.rows(0, float("inf"))
+    mine = [r for r in rows if r.reply_id == "gpt-m-h"]
+    assert [(r.purpose, r.input_tokens == 0, r.cost_usd == 0.0) for r in mine] == \
+        [("handoff_summary", False, False), ("handoff", True, True)]
+    totals = summarize(rows, "user", services.costs.quotas.periods).totals
+    assert (totals.handoffs, totals.questions, totals.calls) == (1, 1, 2)
+
+
+def test_without_a_conversation_or_a_working_model_the_summary_is_the_last_questions(
+        tmp_path, http):
+    http.add(responses.GET, re.compile(rf"{STREAM_URL}/members"), json={"members": MEMBERS})
+
+    def broken(request):
+        if request.messages[0].content == SUMMARY_PROMPT:
+            raise ProviderError("the model is down")
+        return "Settings, then Billing."
+
+    with start(tmp_path, ("carol",), broken) as (test_client, services, _):
+        post(test_client, "human")
+        run_queued(services)
+        assert sent_messages(http)[-1]["text"].endswith(
+            "So far:\nNo questions to the assistant here yet.")
+        post(test_client, "resume", user="carol")
+        post(test_client, "How do I change my billing address?")
+        run_queued(services)
+        post(test_client, "human", message_id="m-2")
+        run_queued(services)
+        assert sent_messages(http)[-1]["text"].endswith(
+            "So far:\nAlice asked: How do I change my billing address?")
+
+
+def test_a_redelivered_human_queues_one_job_and_posts_one_message(client, http):
+    test_client, services, _ = client
+    post(test_client, "human", message_id="m-twice")
+    post(test_client, "human", message_id="m-twice")
+    assert services.queue.pending() == 1
+    run_queued(services)
+    assert [m["id"] for m in sent_messages(http)] == ["gpt-m-twice"]
 
 
 def test_the_bot_stays_quiet_until_an_operator_resumes(client, http):
     test_client, services, provider = client
     post(test_client, "human")
+    run_queued(services)
     assert post(test_client, "What is Stream?") == {"type": "ephemeral", "text": QUIET}
     assert post(test_client, "summarize") == {"type": "ephemeral", "text": QUIET}
     assert services.queue.pending() == 0
@@ -113,6 +188,7 @@ def test_the_bot_stays_quiet_until_an_operator_resumes(client, http):
 def test_a_role_operator_or_an_admin_may_resume(client, user):
     test_client, services, _ = client
     post(test_client, "human")
+    run_queued(services)
     assert "again" in post(test_client, "resume", user=user)["text"]
     post(test_client, "What is Stream?")
     assert services.queue.pending() == 1
@@ -121,6 +197,7 @@ def test_a_role_operator_or_an_admin_may_resume(client, user):
 def test_a_handed_off_thread_leaves_the_channel_answering(client, http):
     test_client, services, _ = client
     post(test_client, "human", parent_id="p1")
+    run_queued(services)
     assert sent_messages(http)[-1]["parent_id"] == "p1"
     assert post(test_client, "What is Stream?", parent_id="p1")["text"] == QUIET
     post(test_client, "What is Stream?")
@@ -130,6 +207,7 @@ def test_a_handed_off_thread_leaves_the_channel_answering(client, http):
 def test_a_handed_off_channel_leaves_its_threads_answering(client):
     test_client, services, _ = client
     post(test_client, "human")
+    run_queued(services)
     post(test_client, "What is Stream?", parent_id="p1")
     assert services.queue.pending() == 1
     assert post(test_client, "resume", user="op1", parent_id="p1")["text"].startswith(
@@ -138,9 +216,10 @@ def test_a_handed_off_channel_leaves_its_threads_answering(client):
 
 
 def test_a_second_human_posts_nothing_more(client, http):
-    test_client, _, _ = client
+    test_client, services, _ = client
     post(test_client, "human")
     assert "already" in post(test_client, "human")["text"]
+    run_queued(services)
     assert len(sent_messages(http)) == 1 and len(added_members(http)) == 1
 
 
