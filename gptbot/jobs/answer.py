@@ -5,17 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import partial
 
 from gptbot.config import Config
 from gptbot.conversation.answer_cache import AnswerCache
-from gptbot.conversation.channel_history import recent_messages, transcript
-from gptbot.conversation.memory import Memory
 from gptbot.conversation.prompts import Prompts
-from gptbot.conversation.summarize import channel_request, complete, fold_request
 from gptbot.core.errors import GptBotError, LimitReached
-from gptbot.core.types import CallTag, ChatRequest, Turn
+from gptbot.core.types import Turn
 from gptbot.costs.accountant import Accountant
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs import audit_record as audited
@@ -24,11 +19,11 @@ from gptbot.jobs.handoff import HandoffDesk
 from gptbot.jobs.job import HANDOFF, SUMMARIZE, AnswerJob
 from gptbot.jobs.lifecycle import CANCELLED, Lifecycle, Outcome, describe
 from gptbot.jobs.moderated import Moderation, Refused, Screening
+from gptbot.jobs.planning import Plan, Planner
 from gptbot.jobs.running import RunningJob, RunningJobs
 from gptbot.jobs.stop import STOPPED_NOTE, JobCancelled, StoppableSink, StopRequested
 from gptbot.llm.generation import Generation, generate
 from gptbot.llm.providers import Provider
-from gptbot.llm.tokens import clip_to_tokens, prompt_budget, usable_window
 from gptbot.llm.tools import Toolbox
 from gptbot.safety import Redactor
 from gptbot.store import AuditStore, ConversationStore, JobStore, SettingsStore
@@ -39,14 +34,6 @@ from gptbot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 GAVE_UP_NOTE = "Sorry, this answer failed several times and was given up. Please try again."
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    request: ChatRequest
-    note: str = ""  # tells the reader when memory was summarized or cut
-    system: str = ""
-    cacheable: bool = False  # a first turn with no channel context: the cache may answer
 
 
 class Answerer:
@@ -91,8 +78,9 @@ class Answerer:
                                     self.handoffs.tool()])
         self.running = RunningJobs()  # what a worker shutting down hands back
         self.lifecycle = Lifecycle(jobs, config.job_lease_s, self.running, telemetry)
-        self.memory = Memory(conversations, prompt_budget(config), partial(self._fold, None),
-                             redactor=redactor)
+        self.planner = Planner(config, stream, provider, conversations, prompts, redactor,
+                               cache_enabled=self.cache is not None)
+        self.memory = self.planner.memory
 
     def run(self, job: AnswerJob) -> None:
         """One attempt at the job; its end is recorded whatever happens (see lifecycle.py)."""
@@ -138,24 +126,25 @@ class Answerer:
     def _answer(self, job: AnswerJob, writer: ReplyWriter, run: RunningJob) -> Outcome:
         """Writes the reply; a failed final write raises, and the attempt is retried."""
         since = job.asked_at or time.time()
-        sink = StoppableSink(writer, lambda: self.jobs.stop_requested(job.stop_scopes, since),
-                             self.config.update_interval, self.clock, run.cancelled)
         screen = self.moderation.screen(job.question if job.kind != SUMMARIZE else "")
+
+        def stopped() -> bool:
+            screen.poll()  # parallel moderation: a flagged question ends the answer now
+            return self.jobs.stop_requested(job.stop_scopes, since)
+
+        sink = StoppableSink(writer, stopped, self.config.update_interval, self.clock,
+                             run.cancelled)
         try:
             sink.check()  # stopped while it waited in the queue
             screen.start()  # blocking: a flagged question never reaches the model
-            plan = self._plan(job)
+            plan = self.planner.plan(job)
             result = self._cached(job, plan, sink) or self._generate(job, plan, sink)
             screen.finish(result.text)  # before the final write: flagged text is withdrawn
         except JobCancelled:
             log.info("answer %s %s; the next attempt writes it", job.reply_id, run.why)
             return Outcome(CANCELLED, run.why)
         except StopRequested:
-            log.info("answer %s stopped on request", job.reply_id)
-            writer.finish(STOPPED_NOTE)
-            self._remember(job, sink.text)
-            self._audit(job, audited.STOPPED, sink.text)
-            return Outcome(STOPPED)
+            return self._stopped(job, writer, sink.text, screen)
         except Refused as exc:
             return self._refuse(job, writer, exc, screen)
         except GptBotError as exc:
@@ -176,6 +165,19 @@ class Answerer:
             self._cache(job, plan, result)
         self._audit(job, audited.CACHED if cached else audited.DONE, result.text, screen.verdicts)
         return Outcome(DONE)
+
+    def _stopped(self, job: AnswerJob, writer: ReplyWriter, text: str,
+                 screen: Screening) -> Outcome:
+        """The text so far stays, once moderation has passed it like any answer."""
+        log.info("answer %s stopped on request", job.reply_id)
+        try:
+            screen.finish(text)
+        except Refused as exc:
+            return self._refuse(job, writer, exc, screen)
+        writer.finish(STOPPED_NOTE)
+        self._remember(job, text)
+        self._audit(job, audited.STOPPED, text, screen.verdicts)
+        return Outcome(STOPPED)
 
     def _refuse(self, job: AnswerJob, writer: ReplyWriter, refusal: Refused,
                 screen: Screening) -> Outcome:
@@ -207,53 +209,6 @@ class Answerer:
         for piece in pieces(answer):
             sink.add(piece)
         return Generation(text=answer, finish_reason="cached")
-
-    def _plan(self, job: AnswerJob) -> Plan:
-        """The request to send, a note for the reader about the memory used, and whether
-        the answer may come from (and go to) the response cache."""
-        if job.kind == SUMMARIZE:
-            lines = transcript(
-                recent_messages(
-                    self.stream, (job.channel_type, job.channel_id), job.parent_id, job.limit
-                ),
-                self.config.bot_user_id,
-                include_bot=True,
-            )
-            request = channel_request(
-                self.config.model, lines, self.config.max_tokens, self.memory.budget
-            )
-            return Plan(replace(request, tag=job.tag()))
-        system = self.prompts.for_channel(job.cid)
-        fold = partial(self._fold, replace(job.tag(), purpose="summary"))
-        context = self._context(job)
-        prompt = self.memory.prepare(
-            job.conversation, system, job.question, context, summarize=fold
-        )
-        request = ChatRequest(self.config.model, prompt.messages,
-                              max_tokens=self.config.max_tokens, tag=job.tag())
-        cacheable = self.cache is not None and prompt.fresh and not context
-        return Plan(request, prompt.note, system, cacheable)
-
-    def _context(self, job: AnswerJob) -> list[str]:
-        """The last GPTBOT_CHANNEL_CONTEXT messages of the channel (or thread), if enabled."""
-        limit = self.config.channel_context
-        if limit <= 0:
-            return []
-        try:
-            messages = recent_messages(
-                self.stream, (job.channel_type, job.channel_id), job.parent_id, limit
-            )
-        except Exception as exc:  # context is a nicety: answer without it
-            log.warning("could not read recent messages of %s: %s", job.conversation, exc)
-            return []
-        lines = transcript(messages, self.config.bot_user_id, include_bot=False)
-        return clip_to_tokens(lines, self.memory.budget // 4)
-
-    def _fold(self, tag: CallTag | None, previous: str, turns: list[Turn], limit: int) -> str:
-        request = fold_request(
-            self.config.model, previous, turns, limit, usable_window(self.config)
-        )
-        return complete(self.provider, replace(request, tag=tag))
 
     def _warnings(self, job: AnswerJob) -> list[str]:
         if self.quotas is None:

@@ -1,10 +1,12 @@
 """The moderation steps of one answer (GPTBOT_MODERATION, see docs/safety.md).
 
 The question is checked before the model is called (`blocking`) or while it answers
-(`parallel`: the check runs in a thread and its verdict is awaited before the final write);
-the answer is checked before its final write. A flagged text ends the job with `Refused`:
-the reply is replaced by a neutral refusal (no category names), nothing is remembered or
-cached. When moderation is down, `closed` refuses and `open` answers with a warning in the log.
+(`parallel`: the check runs in a thread; a flagged verdict ends the answer at the next look
+for a stop, and the verdict is awaited before the final write at the latest); the answer —
+a stopped one's text so far included — is checked before its final write. A flagged text
+ends the job with `Refused`: the reply is replaced by a neutral refusal (no category names),
+nothing is remembered or cached. When moderation is down, `closed` refuses and `open` answers
+with a warning in the log.
 """
 
 from __future__ import annotations
@@ -90,6 +92,13 @@ class Screening:
             self._pending = self.moderation.submit(self.question)
         else:
             self._judge("question", lambda: self.moderation.check(self.question))
+
+    def poll(self) -> None:
+        """Parallel: act on the question's verdict as soon as it is in (raises Refused), so a
+        flagged question stops its answer mid-stream rather than at its end."""
+        if self._pending is not None and self._pending.done():
+            pending, self._pending = self._pending, None
+            self._judge("question", pending.result)
 
     def finish(self, answer: str) -> None:
         """Before the final write: the question's verdict (parallel), then the answer's."""

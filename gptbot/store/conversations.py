@@ -25,4 +25,5 @@ class ConversationStore(Protocol):
         with no turns by this loses its summary too. Returns how many turns."""
 
     def forget_user(self, user_id: str) -> int:
-        """Delete this user's turns, in every conversation; returns how many."""
+        """Delete this user's turns, and every summary folded from any of their turns, in
+        every conversation; returns how many turns."""

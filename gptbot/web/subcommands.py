@@ -173,8 +173,9 @@ def forget_me(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
     turns = ctx.conversations.forget_user(call.user_id)
     records = ctx.audit.forget_user(call.user_id)
     ctx.ledger.anonymise_user(call.user_id)
-    return (f"Done: I deleted {_count(turns, 'remembered question')} and "
-            f"{_count(records, 'audit record')}; your usage is kept without your name.")
+    return (f"Done: I deleted {_count(turns, 'remembered question')} (and any summary made "
+            f"from them) and {_count(records, 'audit record')}; your usage is kept without "
+            "your name.")
 
 
 def _count(n: int, noun: str) -> str:

@@ -36,9 +36,9 @@ def test_json_is_one_object_with_totals_and_rows(ledger_env, capsys):
                  "--by", "user", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["totals"] == {
-        "questions": 2, "handoffs": 0, "calls": 3, "input_tokens": 3000, "cached_input_tokens": 1200,
-        "output_tokens": 600, "reasoning_tokens": 0, "cost_usd": 0.75, "unpriced_calls": 1,
-        "estimated_calls": 0,
+        "questions": 2, "handoffs": 0, "calls": 3, "input_tokens": 3000,
+        "cached_input_tokens": 1200, "output_tokens": 600, "reasoning_tokens": 0,
+        "cost_usd": 0.75, "unpriced_calls": 1, "estimated_calls": 0,
     }
     assert [(r["key"], r["cost_usd"]) for r in report["rows"]] == [("alice", 0.75), ("bob", 0.0)]
 

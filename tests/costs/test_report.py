@@ -87,8 +87,8 @@ ROWS = [
 # questions: rows 1, 3, 4 and 6 (answers and cache hits); row 8 is a handoff, not a call;
 # the rest are extra model calls.
 TOTALS = dict(
-    questions=4, handoffs=1, calls=7, input_tokens=9600, cached_input_tokens=1200, output_tokens=1200,
-    reasoning_tokens=120, cost_usd=0.0466, unpriced_calls=2, estimated_calls=2,
+    questions=4, handoffs=1, calls=7, input_tokens=9600, cached_input_tokens=1200,
+    output_tokens=1200, reasoning_tokens=120, cost_usd=0.0466, unpriced_calls=2, estimated_calls=2,
 )  # fmt: skip
 
 
@@ -108,8 +108,8 @@ def test_by_user() -> None:
     report = summarize(ROWS, "user", UTC_P)
     assert [group.key for group in report.groups] == ["bob", "alice", "carol"]  # by cost
     assert usage_dict(report, "alice") == dict(
-        questions=1, handoffs=1, calls=3, input_tokens=2800, cached_input_tokens=1200, output_tokens=350,
-        reasoning_tokens=0, cost_usd=0.0166, unpriced_calls=0, estimated_calls=1,
+        questions=1, handoffs=1, calls=3, input_tokens=2800, cached_input_tokens=1200,
+        output_tokens=350, reasoning_tokens=0, cost_usd=0.0166, unpriced_calls=0, estimated_calls=1,
     )  # fmt: skip
     assert usage_dict(report, "bob")["questions"] == 2
     carol = usage_dict(report, "carol")
@@ -232,7 +232,8 @@ def test_csv_round_trips() -> None:
     lines = list(csv.reader(io.StringIO(render_csv(summarize(ROWS, "user", UTC_P)))))
     assert lines[0] == ["user", *FIELDS]
     assert [line[0] for line in lines[1:]] == ["bob", "alice", "carol", "TOTAL"]
-    assert lines[-1] == ["TOTAL", "4", "1", "7", "9600", "1200", "1200", "120", "0.046600", "2", "2"]
+    assert lines[-1] == [
+        "TOTAL", "4", "1", "7", "9600", "1200", "1200", "120", "0.046600", "2", "2"]
     assert lines[2] == ["alice", "1", "1", "3", "2800", "1200", "350", "0", "0.016600", "0", "1"]
 
 

@@ -18,8 +18,8 @@ from gptbot.config.safety import SafetySettings
 from gptbot.conversation.handoff import SUMMARY_PROMPT
 from gptbot.core.errors import ProviderError
 from gptbot.costs.report import summarize
-from gptbot.store import AuditQuery
 from gptbot.services import build_services
+from gptbot.store import AuditQuery
 from gptbot.web.app import create_app
 from gptbot.web.subcommands import Subcommand, parse
 from tests.support.common import STREAM_URL, make_config

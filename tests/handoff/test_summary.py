@@ -8,7 +8,8 @@ from gptbot.core.types import Conversation, Turn
 
 def test_bullets_and_numbering_go_and_at_most_three_lines_stay() -> None:
     text = "• First point\r\n\n  2) Second\u2028still the second\n- Third\n- Fourth"
-    assert summary_lines(text) == ["First point", "Second still the second", "Third"]  # one line, not two
+    # U+2028 is whitespace inside a line, never a line break of its own.
+    assert summary_lines(text) == ["First point", "Second still the second", "Third"]
 
 
 def test_a_long_line_is_shortened() -> None:

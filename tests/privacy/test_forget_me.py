@@ -102,14 +102,16 @@ def test_forget_me_removes_every_trace_of_one_user_and_nobody_elses(billed):
 
     message = post(client, "forget-me")
     assert message == {"type": "ephemeral", "text": "Done: I deleted 2 remembered questions "
-                       "and 2 audit records; your usage is kept without your name."}
+                       "(and any summary made from them) and 2 audit records; your usage is "
+                       "kept without your name."}
     assert _traces(stores, "alice") == ([], [], [])
     assert _traces(stores, "bob") == bob_before
     rows = stores.ledger.rows(*ALL)
     assert sorted(row.user_id for row in rows) == ["bob", "bob", FORGOTTEN, FORGOTTEN]
     assert sum(row.cost_usd or 0 for row in rows) == costs_before
     assert post(client, "forget-me")["text"].startswith(
-        "Done: I deleted 0 remembered questions and 0 audit records")
+        "Done: I deleted 0 remembered questions (and any summary made from them) and 0 audit "
+        "records")
 
 
 def test_help_names_forget_me(billed):

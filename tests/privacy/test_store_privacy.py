@@ -72,6 +72,38 @@ def test_forget_user_deletes_their_turns_everywhere_and_nobody_elses(stores):
     assert conversations.prune_turns(10.0) == 1  # bob's turn, still indexed
 
 
+def test_forget_user_deletes_every_summary_made_from_their_words(stores):
+    conversations = stores.conversations
+    for key, n, user in (("c:a", 1, "alice"), ("c:a", 2, "bob"), ("c:b", 3, "bob"),
+                         ("c:c", 4, "alice"), ("c:c", 5, "bob"), ("c:c", 6, "bob")):
+        conversations.add_turn(key, said(n, user))
+    conversations.fold_conversation("c:a", ["gpt-1", "gpt-2"], "alice and bob talked")
+    conversations.fold_conversation("c:b", ["gpt-3"], "bob alone")
+    conversations.fold_conversation("c:c", ["gpt-4"], "alice asked")
+    conversations.fold_conversation("c:c", ["gpt-5"], "alice asked, then bob")  # folds hers
+    assert conversations.forget_user("alice") == 0  # her turns are all folded away
+    assert conversations.load_conversation("c:a").summary == ""
+    assert conversations.load_conversation("c:b").summary == "bob alone"
+    c = conversations.load_conversation("c:c")
+    assert (c.summary, [t.id for t in c.turns]) == ("", ["gpt-6"])  # bob's turn stays
+
+
+def test_a_summary_without_the_forgotten_user_stays(stores):
+    conversations = stores.conversations
+    conversations.add_turn("c:a", said(1, "alice"))
+    conversations.fold_conversation("c:a", ["gpt-1"], "alice asked")
+    conversations.forget_user("alice")
+    conversations.add_turn("c:a", said(2, "bob"))
+    conversations.fold_conversation("c:a", ["gpt-2"], "bob asked")
+    conversations.forget_user("alice")  # her stale index entry must not cost bob's summary
+    assert conversations.load_conversation("c:a").summary == "bob asked"
+    conversations.forget_conversation("c:a")
+    conversations.add_turn("c:a", said(3, "carol"))
+    conversations.fold_conversation("c:a", ["gpt-3"], "carol asked")
+    conversations.forget_user("bob")  # forgetting the conversation forgot whose it was
+    assert conversations.load_conversation("c:a").summary == "carol asked"
+
+
 def test_anonymise_replaces_the_user_and_keeps_every_number(stores):
     ledger = stores.ledger
     rows = [call(1, "alice"), call(2, "bob"), call(3, "alice", cost=None), call(4, "alice")]

@@ -2,7 +2,9 @@
 
 Two indexes let retention and forget-me work without a scan: `turns:at`, every turn scored
 by when it was asked, and `turns:user:<id>`, each user's turns. Both hold the same member,
-the JSON list [conversation, turn id, user id].
+the JSON list [conversation, turn id, user id]. A summary remembers whose turns it was folded
+from (`conv:<key>:summary_users`), and each user the conversations whose summary holds their
+words (`summaries:user:<id>`), so forget-me deletes those summaries too.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 
 from gptbot.core.types import Conversation, Turn
 
-# KEYS: a conversation's order and summary. Drops the summary once no turn is left.
+# KEYS: a conversation's order, summary and summary users. Drops the summary (and whose it
+# was) once no turn is left.
 _DROP_LONE_SUMMARY = """
-if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('DEL', KEYS[2]) end
+if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('DEL', KEYS[2], KEYS[3]) end
 return 0
 """
 
@@ -35,6 +38,12 @@ class RedisConversations:
 
     def _user(self, user_id: str) -> str:
         return f"{self._prefix}turns:user:{user_id}"
+
+    def _summary_users(self, conversation: str) -> str:
+        return f"{self._prefix}conv:{conversation}:summary_users"
+
+    def _user_summaries(self, user_id: str) -> str:
+        return f"{self._prefix}summaries:user:{user_id}"
 
     def add_turn(self, conversation: str, turn: Turn) -> None:
         order, turns, _ = self._conversation(conversation)
@@ -60,9 +69,14 @@ class RedisConversations:
         found = self._redis.hmget(turns, turn_ids) if turn_ids else []
         members = [_member(conversation, turn_id, json.loads(data)["user_id"])
                    for turn_id, data in zip(turn_ids, found, strict=True) if data]
+        users = {json.loads(member)[2] for member in members}
         with self._redis.pipeline() as pipe:
             self._drop(pipe, members)
             pipe.set(summary_key, summary)
+            if users:
+                pipe.sadd(self._summary_users(conversation), *users)
+            for user_id in users:
+                pipe.sadd(self._user_summaries(user_id), conversation)
             pipe.execute()
 
     def forget_conversation(self, conversation: str) -> None:
@@ -71,7 +85,7 @@ class RedisConversations:
                    for turn_id, data in self._redis.hgetall(turns).items()]
         with self._redis.pipeline() as pipe:
             self._drop(pipe, members)
-            pipe.delete(*self._conversation(conversation))
+            pipe.delete(*self._conversation(conversation), self._summary_users(conversation))
             pipe.execute()
 
     def prune_turns(self, before: float) -> int:
@@ -79,10 +93,18 @@ class RedisConversations:
         count = self._delete(members)
         for conversation in {json.loads(member)[0] for member in members}:
             order, _, summary = self._conversation(conversation)
-            self._drop_lone_summary(keys=[order, summary])
+            self._drop_lone_summary(keys=[order, summary, self._summary_users(conversation)])
         return count
 
     def forget_user(self, user_id: str) -> int:
+        """Their turns, and every summary folded from any of them (it mixes in others'
+        words, so it goes whole). An index entry whose summary has since been replaced by
+        one without them is skipped: the summary-users set is the truth."""
+        for conversation in self._redis.smembers(self._user_summaries(user_id)):
+            users = self._summary_users(conversation)
+            if self._redis.sismember(users, user_id):
+                self._redis.delete(self._conversation(conversation)[2], users)
+        self._redis.delete(self._user_summaries(user_id))
         return self._delete(self._redis.smembers(self._user(user_id)))
 
     def _delete(self, members: Iterable[str]) -> int:

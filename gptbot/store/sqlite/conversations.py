@@ -38,10 +38,15 @@ class SqliteConversations:
         return Conversation(row[0] if row else "", [Turn(*r) for r in rows])
 
     def fold_conversation(self, conversation: str, turn_ids: list[str], summary: str) -> None:
+        pairs = [(conversation, turn_id) for turn_id in turn_ids]
         with self._db.transaction() as conn:
             conn.executemany(
-                "DELETE FROM turns WHERE conversation = ? AND id = ?",
-                [(conversation, turn_id) for turn_id in turn_ids],
+                "INSERT OR IGNORE INTO summary_users (conversation, user_id) "
+                "SELECT conversation, user_id FROM turns WHERE conversation = ? AND id = ?",
+                pairs,
+            )
+            conn.executemany(
+                "DELETE FROM turns WHERE conversation = ? AND id = ?", pairs
             )
             conn.execute(
                 "INSERT OR REPLACE INTO summaries (conversation, summary) VALUES (?, ?)",
@@ -52,6 +57,7 @@ class SqliteConversations:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM turns WHERE conversation = ?", (conversation,))
             conn.execute("DELETE FROM summaries WHERE conversation = ?", (conversation,))
+            conn.execute("DELETE FROM summary_users WHERE conversation = ?", (conversation,))
 
     def prune_turns(self, before: float) -> int:
         with self._db.transaction() as conn:
@@ -64,7 +70,20 @@ class SqliteConversations:
                 "AND NOT EXISTS (SELECT 1 FROM turns WHERE conversation = ?)",
                 [(key, key) for (key,) in touched],
             )
+            conn.executemany(
+                "DELETE FROM summary_users WHERE conversation = ? "
+                "AND NOT EXISTS (SELECT 1 FROM summaries WHERE conversation = ?)",
+                [(key, key) for (key,) in touched],
+            )
         return count
 
     def forget_user(self, user_id: str) -> int:
-        return self._db.execute("DELETE FROM turns WHERE user_id = ?", (user_id,)).rowcount
+        """Their turns, and every summary made from any of them (it mixes in others' words,
+        so it goes whole)."""
+        with self._db.transaction() as conn:
+            for table in ("summaries", "summary_users"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE conversation IN "
+                    "(SELECT conversation FROM summary_users WHERE user_id = ?)", (user_id,)
+                )
+            return int(conn.execute("DELETE FROM turns WHERE user_id = ?", (user_id,)).rowcount)

@@ -107,4 +107,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX turns_asked_at ON turns (asked_at);
     CREATE INDEX ledger_user ON ledger (user_id);
     """,
+    # 8: whose turns each summary was made from, so forget-me can delete those summaries.
+    """
+    CREATE TABLE summary_users (
+        conversation TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (conversation, user_id)
+    );
+    CREATE INDEX summary_users_user ON summary_users (user_id);
+    """,
 ]
