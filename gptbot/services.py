@@ -79,7 +79,7 @@ def build_services(
                         accountant=costs.accountant,
                         cache=AnswerCache(stores.answers, config.cache_ttl),
                         telemetry=telemetry, redactor=redactor, audit=stores.audit,
-                        moderation=Moderation.from_config(config, redactor),
+                        moderation=Moderation.from_config(config, redactor, provider),
                         settings=stores.settings)
 
     def run_answer(payload: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ class SafetySettings:
     moderation_mode: str = "blocking"  # or "parallel": checked while the model answers
     moderation_on_error: str = "closed"  # or "open": answer anyway when moderation is down
     operators: tuple[str, ...] = ()  # GPTBOT_OPERATORS: user ids, or role:<name>
+    classifier: bool = False  # GPTBOT_MODERATION_CLASSIFIER: the embedded model judges too
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SafetySettings:
@@ -40,6 +41,7 @@ class SafetySettings:
             moderation_mode=_choice(env, "GPTBOT_MODERATION_MODE", ("blocking", "parallel")),
             moderation_on_error=_choice(env, "GPTBOT_MODERATION_ON_ERROR", ("closed", "open")),
             operators=csv_setting(get(env, "GPTBOT_OPERATORS") or ""),
+            classifier=_classifier(env),
         )
 
 
@@ -50,6 +52,20 @@ def _moderators(raw: str) -> tuple[str, ...]:
         raise ConfigError(f"GPTBOT_MODERATION: {', '.join(unknown)} is not a moderator; "
                           "use off, openai, local, or openai,local")
     return names
+
+
+def _classifier(env: Mapping[str, str]) -> bool:
+    """The embedded model as a second `local` check: only where it is the provider, so no
+    text leaves the machine for it."""
+    if not bool_setting(env, "GPTBOT_MODERATION_CLASSIFIER", False):
+        return False
+    if "local" not in _moderators(get(env, "GPTBOT_MODERATION") or "off"):
+        raise ConfigError("GPTBOT_MODERATION_CLASSIFIER=true needs GPTBOT_MODERATION to "
+                          "include local")
+    if (get(env, "GPTBOT_PROVIDER") or "openai").lower() != "local":
+        raise ConfigError("GPTBOT_MODERATION_CLASSIFIER=true needs the embedded model "
+                          "(GPTBOT_PROVIDER=local, as `gptbot dev` runs it)")
+    return True
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:

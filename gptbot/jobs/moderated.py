@@ -17,6 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from gptbot.config import Config
 from gptbot.core.errors import GptBotError
+from gptbot.jobs.classifier import ModelClassifier
+from gptbot.llm.providers import Provider
 from gptbot.safety import Redactor
 from gptbot.safety.moderation import ModerationUnavailable, Moderator, Verdict, build_moderator
 
@@ -47,12 +49,16 @@ class Moderation:
         self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
-    def from_config(cls, config: Config, redactor: Redactor | None = None) -> Moderation:
+    def from_config(cls, config: Config, redactor: Redactor | None = None,
+                    model: Provider | None = None) -> Moderation:
+        """`model`: the embedded model, for GPTBOT_MODERATION_CLASSIFIER."""
         safety = config.safety
         moderator = build_moderator(
             safety.moderation, base_url=config.openai_base_url, api_key=config.openai_api_key,
             model=safety.moderation_model, thresholds=safety.moderation_thresholds,
             blocklist=safety.blocklist, attempts=config.llm_max_retries)
+        if moderator is not None and safety.classifier and model is not None:
+            moderator = Moderator([*moderator.checks, ModelClassifier(model, config.model)])
         return cls(moderator, safety.moderation_mode, safety.moderation_on_error, redactor)
 
     def screen(self, question: str) -> Screening:

@@ -156,7 +156,8 @@ class Blocklist:
     @classmethod
     def parse(cls, text: str, origin: str = "blocklist") -> Blocklist:
         patterns = []
-        for number, line in enumerate(text.splitlines(), 1):
+        # Lines end at \n (or \r\n): `splitlines` would also break at U+2028 inside a pattern.
+        for number, line in enumerate(text.split("\n"), 1):
             line = line.strip()
             if line and not line.startswith("#"):
                 patterns.append(_compile(line, f"{origin}:{number}"))
