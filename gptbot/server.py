@@ -1,11 +1,15 @@
-"""Running the service: `gptbot serve` (the Procfile's web line): gunicorn, configured from code."""
+"""Running the service: `gptbot serve` (the Procfile's web line): gunicorn, configured from
+code, with the worker as its child process (or inside each web process:
+GPTBOT_EMBEDDED_WORKER=thread); and `gptbot worker`, which is that child process too."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,8 +21,10 @@ from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.config import Config
 from gptbot.core.errors import SetupError
+from gptbot.jobs.child import WorkerProcess
 from gptbot.jobs.housekeeping import Housekeeping
 from gptbot.jobs.queue import EmbeddedWorker, worker_for
+from gptbot.jobs.waiting import WaitingNotice
 from gptbot.services import Services, build_services
 from gptbot.stream.registration import register
 from gptbot.telemetry import logs
@@ -48,7 +54,7 @@ def serve_app(environ: Mapping[str, str] | None = None) -> Flask:
     export_directory(config, environ)
     services = build_services(config)
     register_at_startup(services, _port(environ))
-    if config.embedded_worker:
+    if config.embedded_worker and config.embedded_worker_mode == "thread":
         start_embedded_worker(services)
     return create_app(config, services)
 
@@ -70,12 +76,56 @@ def register_at_startup(services: Services, port: int | None) -> None:
     log.info("Stream calls %s", services.config.handler_url(url))
 
 
-def start_embedded_worker(services: Services) -> EmbeddedWorker:
+def _worker(services: Services) -> EmbeddedWorker:
     config = services.config
+    for deprecation in config.deprecations:
+        log.warning("%s", deprecation)
     housekeeping = Housekeeping(services.stores, config.ledger_days,
                                 retention_days=config.safety.retention_days)
-    worker = worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
-                        housekeeping, services.telemetry)
+    waiting = WaitingNotice(services.queue.huey, services.stream, config)
+    return worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
+                      housekeeping, services.telemetry, on_full=waiting)
+
+
+def run_worker(config: Config, supervised: bool = False) -> None:
+    """`gptbot worker`, until SIGTERM or SIGINT; then running answers may finish for
+    GPTBOT_SHUTDOWN_GRACE_S and the rest goes back to the queue. A second signal hands it
+    back at once, unless `supervised` (serve's child: its parent's signal may come twice);
+    then a parent that is gone is a signal too."""
+    configure_logging(config)
+    services = build_services(config)
+    worker = _worker(services)
+    stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        (worker.hurry if stop.is_set() and not supervised else stop).set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.start()
+    if supervised:
+        _stop_when_orphaned(stop)
+    stop.wait()
+    worker.stop()
+    services.close()
+
+
+def _stop_when_orphaned(stop: threading.Event) -> None:
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                log.warning("the serving process is gone; stopping")
+                stop.set()
+
+    threading.Thread(target=watch, name="gptbot-parent-watch", daemon=True).start()
+
+
+def start_embedded_worker(services: Services) -> EmbeddedWorker:
+    """The worker inside this web process, on real threads (GPTBOT_EMBEDDED_WORKER=thread)."""
+    worker = _worker(services)
+    log.info("the worker runs inside this web process (GPTBOT_EMBEDDED_WORKER=thread)")
     # Worker threads parse streams while request threads must answer Stream within 1 s:
     # hand the GIL over more often (default 5 ms) so a webhook never queues behind them.
     sys.setswitchinterval(0.001)
@@ -122,4 +172,14 @@ def run_gunicorn(
                "graceful_timeout": int(config.shutdown_grace_s) + 5,
                # The access log (one line per request, as JSON too) goes through it.
                "logconfig_dict": logs.gunicorn_logconfig(config)}
+    if config.embedded_worker and config.embedded_worker_mode == "process":
+        options.update(_worker_process_hooks(config))
     GunicornServer(options).run()
+
+
+def _worker_process_hooks(config: Config) -> dict[str, Any]:
+    """The master starts the worker once it listens, and stops it (grace, hand-back) after
+    the web processes have stopped taking webhooks."""
+    child = WorkerProcess(config.shutdown_grace_s)
+    return {"when_ready": lambda _server: child.start(),
+            "on_exit": lambda _server: child.stop()}

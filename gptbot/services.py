@@ -18,16 +18,19 @@ from gptbot.costs.periods import Periods, parse_timezone
 from gptbot.costs.prices import PriceTable
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs.answer import Answerer
+from gptbot.jobs.in_order import TurnOrder
 from gptbot.jobs.job import AnswerJob
 from gptbot.jobs.moderated import Moderation
-from gptbot.jobs.queue import JobQueue, open_huey
+from gptbot.jobs.queue import JobQueue, open_huey, with_pool_size
+from gptbot.jobs.stop import record_stop
 from gptbot.llm.metering import MeteredProvider, Observers
 from gptbot.llm.providers import Provider, build_provider
 from gptbot.llm.providers.fallback import FallbackProvider
 from gptbot.llm.tools import build_toolbox
 from gptbot.safety import RedactingProvider, Redactor
-from gptbot.store import Stores, open_stores
+from gptbot.store import JobStore, Stores, open_stores
 from gptbot.stream.api import StreamApi
+from gptbot.stream.watcher import ChannelWatcher, StopSignal
 from gptbot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,8 @@ class Services:
     redactor: Redactor = field(default_factory=lambda: Redactor(()))  # GPTBOT_REDACT
 
     def close(self) -> None:
+        if self.answerer.watcher is not None:
+            self.answerer.watcher.close()
         self.telemetry.close()
         self.stores.close()
 
@@ -60,7 +65,7 @@ def build_services(
     telemetry: Telemetry | None = None,
 ) -> Services:
     telemetry = telemetry or Telemetry.from_config(config)
-    stores = stores or open_stores(config.database_url)
+    stores = stores or open_stores(with_pool_size(config.database_url, config.concurrency))
     stream = stream or StreamApi.from_config(config, limits=stores.limits, telemetry=telemetry)
     costs = build_costs(config, stores, telemetry)
     # Every model call is metered, the one given (tests) as much as the configured chain:
@@ -80,15 +85,29 @@ def build_services(
                         cache=AnswerCache(stores.answers, config.cache_ttl),
                         telemetry=telemetry, redactor=redactor, audit=stores.audit,
                         moderation=Moderation.from_config(config, redactor, provider),
-                        settings=stores.settings)
+                        settings=stores.settings,
+                        order=TurnOrder(stores.turn_order, stores.jobs),
+                        watcher=stop_watcher(config, stores.jobs))
 
     def run_answer(payload: dict[str, Any]) -> None:
         with telemetry.job(payload):  # the webhook's trace and correlation id, continued
             answerer.run(AnswerJob.from_payload(payload))
 
-    queue = JobQueue(open_huey(config.queue_url), run_answer)
+    queue = JobQueue(open_huey(with_pool_size(config.queue_url, config.concurrency)), run_answer)
     return Services(config, stores, stream, provider, answerer, queue, prompts, costs,
                     telemetry, redactor)
+
+
+def stop_watcher(config: Config, jobs: JobStore) -> ChannelWatcher:
+    """The bot's WebSocket, where Stream delivers the Stop button (`ai_indicator.stop`) to
+    watchers of the channel; a Stop is recorded like `/gpt stop`. No thread starts before
+    the first answer, so forking processes (gunicorn, the worker) is safe."""
+    def on_stop(signal: StopSignal) -> None:
+        if record_stop(jobs, signal.cid, signal.parent_id, signal.message_id):
+            log.info("stop requested for %s on the bot's WebSocket", signal.cid)
+
+    return ChannelWatcher(config.stream_chat_url, config.stream_api_key,
+                          config.stream_api_secret, config.bot_user_id, on_stop)
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,27 @@ def test_handler_url_uses_streams_type_placeholder():
     config = Config.from_env(BASE)
     assert config.handler_url("https://bot.example.com/") == (
         "https://bot.example.com/webhooks/stream/{type}")
+
+
+def test_concurrency_is_the_knob_and_the_old_thread_count_an_alias():
+    config = Config.from_env(BASE)
+    assert (config.concurrency, config.deprecations) == (256, ())
+    assert Config.from_env({**BASE, "GPTBOT_CONCURRENCY": "1000"}).concurrency == 1000
+    old = Config.from_env({**BASE, "GPTBOT_WORKERS": "8"})
+    assert old.concurrency == 8
+    assert "GPTBOT_WORKERS is deprecated" in old.deprecations[0]
+    both = Config.from_env({**BASE, "GPTBOT_WORKERS": "8", "GPTBOT_CONCURRENCY": "64"})
+    assert both.concurrency == 64  # the new name wins; the old one is still reported
+    assert both.deprecations
+    with pytest.raises(ConfigError, match="GPTBOT_CONCURRENCY must be at least 1"):
+        Config.from_env({**BASE, "GPTBOT_CONCURRENCY": "0"})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (None, (True, "process")), ("true", (True, "process")), ("process", (True, "process")),
+    ("thread", (True, "thread")), ("THREAD", (True, "thread")), ("false", (False, "process")),
+])
+def test_the_embedded_worker_runs_in_a_child_process_unless_told_otherwise(raw, expected):
+    env = {**BASE, **({"GPTBOT_EMBEDDED_WORKER": raw} if raw else {})}
+    config = Config.from_env(env)
+    assert (config.embedded_worker, config.embedded_worker_mode) == expected

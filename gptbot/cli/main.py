@@ -1,19 +1,28 @@
-"""The `gptbot` command: setup, serve, worker, doctor, dev, models, usage, export."""
+"""The `gptbot` command: setup, serve, worker, doctor, dev, models, usage, export.
+
+Imports only the standard library at the top: `gptbot worker` patches it with gevent
+(greenlets.py) before anything else is imported.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from dotenv import load_dotenv
+from gptbot.cli.greenlets import patch, wants_greenlets
 
-from gptbot.cli.export import add_parser as add_export_parser
-from gptbot.cli.jobs import add_parser as add_jobs_parser
-from gptbot.config import Config
-from gptbot.core.errors import GptBotError
+if TYPE_CHECKING:
+    from gptbot.config import Config
 
 
 def main(argv: list[str] | None = None) -> int:
+    if wants_greenlets(sys.argv[1:] if argv is None else argv):
+        patch()
+    from dotenv import load_dotenv
+
+    from gptbot.core.errors import GptBotError
+
     args = _parser().parse_args(argv)
     load_dotenv()
     try:
@@ -24,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from gptbot.cli.export import add_parser as add_export_parser
+    from gptbot.cli.jobs import add_parser as add_jobs_parser
+
     parser = argparse.ArgumentParser(prog="gptbot", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="command")
     setup = sub.add_parser("setup", help="register /gpt, the bot user and the webhook URL")
@@ -49,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
     doctor.set_defaults(run=_doctor)
     worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
+    # `gptbot serve` starts its worker so: stop on its signal or when it is gone.
+    worker.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(run=_worker)
     add_jobs_parser(sub)
     usage = sub.add_parser("usage", help="the usage ledger: questions, tokens and cost")
@@ -61,10 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config() -> Config:
+    from gptbot.config import Config
+
+    return Config.from_env()
+
+
 def _usage(args: argparse.Namespace) -> int:
     from gptbot.cli.usage import report
 
-    print(report(Config.from_env(), args.since, args.until, args.by, args.format), end="")
+    print(report(_config(), args.since, args.until, args.by, args.format), end="")
     return 0
 
 
@@ -73,7 +93,7 @@ def _setup(args: argparse.Namespace) -> int:
     from gptbot.stream.registration import register
     from gptbot.web.public_url import public_url_for
 
-    config = Config.from_env()
+    config = _config()
     url = args.public_url or public_url_for(_without_public_url(config) if args.ngrok else config,
                                             args.port)
     stream = StreamApi.from_config(config)
@@ -92,7 +112,7 @@ def _without_public_url(config: Config) -> Config:
 def _serve(args: argparse.Namespace) -> int:
     from gptbot.server import run_gunicorn
 
-    Config.from_env()  # fail here, with the missing variable named, not inside gunicorn
+    _config()  # fail here, with the missing variable named, not inside gunicorn
     run_gunicorn(args.host, args.port, args.processes, args.threads)
     return 0
 
@@ -121,30 +141,7 @@ def _doctor(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     """Until SIGTERM or SIGINT; then running answers may finish for GPTBOT_SHUTDOWN_GRACE_S
     and the rest goes back to the queue (a second signal hands it back at once)."""
-    import signal
-    import threading
+    from gptbot.server import run_worker
 
-    from gptbot.jobs.housekeeping import Housekeeping
-    from gptbot.jobs.queue import worker_for
-    from gptbot.server import configure_logging
-    from gptbot.services import build_services
-
-    config = Config.from_env()
-    configure_logging(config)
-    services = build_services(config)
-    housekeeping = Housekeeping(services.stores, config.ledger_days,
-                                retention_days=config.safety.retention_days)
-    worker = worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
-                        housekeeping, services.telemetry)
-    stop = threading.Event()
-
-    def on_signal(*_: object) -> None:
-        (worker.hurry if stop.is_set() else stop).set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    worker.start()
-    stop.wait()
-    worker.stop()
-    services.close()
+    run_worker(_config(), supervised=args.supervised)
     return 0

@@ -1,4 +1,5 @@
-"""`gptbot usage`: the operator's report, read from the ledger in the configured store."""
+"""`gptbot usage`: the operator's report, read from the ledger (and the votes on the
+replies) in the configured store."""
 
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ def report(config: Config, since: str | None, until: str | None, by: str, fmt: s
     stores = open_stores(config.database_url)
     try:
         rows = stores.ledger.rows(start, end)
+        votes = stores.feedback.votes(start, end)
     finally:
         stores.close()
-    summary = summarize(rows, by, periods, since=start, until=end)
+    summary = summarize(rows, by, periods, since=start, until=end, votes=votes)
     return RENDERERS[fmt](summary)
 
 

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from gptbot.config.env import bool_setting, csv_setting, get, int_setting, required
+from gptbot.config.feedback import FeedbackSettings
 from gptbot.config.limits import CostLimits
 from gptbot.config.safety import SafetySettings
 from gptbot.core.errors import ConfigError
 
 DEFAULT_NGROK_API = "http://127.0.0.1:4040/api/tunnels"
+WORKERS_DEPRECATED = ("GPTBOT_WORKERS is deprecated: it now sets GPTBOT_CONCURRENCY, the answers "
+                      "one worker process streams at once (default 256); rename it")
 # Used when GPTBOT_MODEL is unset. Azure has none: there the model is your deployment name.
 EVENTS_PATH = "/webhooks/stream-events"  # served by gptbot.web, registered by gptbot.stream
 DEFAULT_MODELS = {
@@ -74,7 +77,12 @@ class Config:
     data_dir: Path = Path("data")
     database_url: str = ""
     queue_url: str = ""
-    workers: int = 4
+    # Answers one worker process streams at once (GPTBOT_CONCURRENCY): bounded by memory
+    # and Stream's and the provider's limits, not by threads.
+    concurrency: int = 256
+    # Intermediate updates one process sends per second, all answers together (CPU, not
+    # Stream's limit): past it each answer's updates come further apart.
+    process_updates_per_s: int = 200
     update_interval: float = 0.5
     llm_connect_timeout: float = 10.0
     llm_idle_timeout: float = 60.0
@@ -82,6 +90,9 @@ class Config:
     max_message_length: int = 5000
     max_body_bytes: int = 256 * 1024
     embedded_worker: bool = True
+    # Where `gptbot serve` runs its worker: "process" (a child `gptbot worker`, off the web
+    # threads' GIL) or "thread" (inside each web process, as tests and `gptbot dev` may want).
+    embedded_worker_mode: str = "process"
     log_level: str = "INFO"
     limits: CostLimits = field(default_factory=CostLimits)
     prices_file: str | None = None  # GPTBOT_PRICES: a TOML file that adds or replaces prices
@@ -98,6 +109,9 @@ class Config:
     otel_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: traces go there when set
     otel_capture_content: bool = False  # message text in spans only when explicitly asked
     safety: SafetySettings = field(default_factory=SafetySettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    # Settings that still work but are on their way out: logged at start-up.
+    deprecations: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -214,8 +228,7 @@ def _runtime_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "data_dir": data_dir,
         "database_url": database_url,
         "queue_url": get(env, "GPTBOT_QUEUE_URL") or _default_queue_url(database_url, data_dir),
-        "workers": int_setting(env, "GPTBOT_WORKERS", 4, minimum=1),
-        "embedded_worker": bool_setting(env, "GPTBOT_EMBEDDED_WORKER", True),
+        **_worker_settings(env),
         "log_level": (get(env, "GPTBOT_LOG_LEVEL") or "INFO").upper(),
         "log_format": _log_format(env),
         "job_lease_s": float(int_setting(env, "GPTBOT_JOB_LEASE_S", 15, minimum=5)),
@@ -228,9 +241,38 @@ def _runtime_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _worker_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """GPTBOT_CONCURRENCY, or the old thread count GPTBOT_WORKERS in its place (with a
+    deprecation logged), and where `gptbot serve` runs the worker."""
+    concurrency = int_setting(env, "GPTBOT_CONCURRENCY", 256, minimum=1)
+    deprecations: tuple[str, ...] = ()
+    if get(env, "GPTBOT_WORKERS") is not None:
+        old = int_setting(env, "GPTBOT_WORKERS", 4, minimum=1)
+        deprecations = (WORKERS_DEPRECATED,)
+        concurrency = concurrency if get(env, "GPTBOT_CONCURRENCY") else old
+    enabled, mode = _embedded_worker(env)
+    return {"concurrency": concurrency, "embedded_worker": enabled,
+            "process_updates_per_s": int_setting(env, "GPTBOT_PROCESS_UPDATES_PER_S", 200,
+                                                 minimum=1),
+            "embedded_worker_mode": mode, "deprecations": deprecations}
+
+
+def _embedded_worker(env: Mapping[str, str]) -> tuple[bool, str]:
+    """true means "process"; "thread" keeps the worker inside each web process."""
+    raw = (get(env, "GPTBOT_EMBEDDED_WORKER") or "process").lower()
+    if raw in ("process", "thread"):
+        return True, raw
+    try:
+        return bool_setting(env, "GPTBOT_EMBEDDED_WORKER", True), "process"
+    except ConfigError:
+        raise ConfigError("GPTBOT_EMBEDDED_WORKER must be true (a child process), process, "
+                          f"thread or false, not {raw!r}") from None
+
+
 def _cost_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "safety": SafetySettings.from_env(env),
+        "feedback": FeedbackSettings.from_env(env),
         "limits": CostLimits.from_env(env),
         "prices_file": get(env, "GPTBOT_PRICES"),
         "ledger_days": int_setting(env, "GPTBOT_LEDGER_DAYS", 400, minimum=1),

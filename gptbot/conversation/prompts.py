@@ -99,6 +99,14 @@ class Prompts:
         persona = find_persona(settings.get(PERSONA, ""))
         return persona.prompt if persona else self.default
 
+    def persona_name(self, cid: str) -> str:
+        """The channel's persona by name: "custom" for its own prompt, "" for the default."""
+        settings = self.settings.channel_settings(cid)
+        if settings.get(CUSTOM):
+            return "custom"
+        persona = find_persona(settings.get(PERSONA, ""))
+        return persona.name if persona else ""
+
     def describe(self, cid: str) -> str:
         """One line saying which prompt the channel uses, for help texts."""
         settings = self.settings.channel_settings(cid)

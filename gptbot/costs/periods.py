@@ -114,6 +114,10 @@ class Periods:
         """The next local midnight after `now` (the daily quota's reset)."""
         return self.midnight(self.local(now).date() + timedelta(days=1))
 
+    def month_start(self, now: float) -> float:
+        """Local midnight on the first of this month."""
+        return self.midnight(self.local(now).date().replace(day=1))
+
     def month_end(self, now: float) -> float:
         """Local midnight on the first of the next month (the monthly quota's reset)."""
         today = self.local(now).date()

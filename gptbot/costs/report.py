@@ -28,6 +28,8 @@ from datetime import date, time
 from typing import Any
 
 from gptbot.costs.periods import Periods
+from gptbot.costs.satisfaction import Tally, votes_by_group
+from gptbot.store import Vote
 from gptbot.store.ledger import LedgerRow
 
 QUESTION_PURPOSES = frozenset({"answer", "cached"})
@@ -43,6 +45,8 @@ FIELDS = (
     "cost_usd",
     "unpriced_calls",
     "estimated_calls",
+    "thumbs_up",
+    "thumbs_down",
 )
 COST_DECIMALS = 6
 TOTAL_KEY = "TOTAL"
@@ -63,9 +67,12 @@ class Usage:
     cost_usd: float = 0.0
     unpriced_calls: int = 0
     estimated_calls: int = 0
+    thumbs_up: int = 0  # votes on the replies (costs/satisfaction.py)
+    thumbs_down: int = 0
 
     @classmethod
-    def of(cls, rows: Sequence[LedgerRow]) -> Usage:
+    def of(cls, rows: Sequence[LedgerRow], votes: Iterable[Vote] = ()) -> Usage:
+        tally = Tally.of(votes)
         handoffs = sum(row.purpose == HANDOFF for row in rows)
         rows = [row for row in rows if row.purpose != HANDOFF]
         priced = [row.cost_usd for row in rows if row.cost_usd is not None]
@@ -81,12 +88,19 @@ class Usage:
             cost_usd=math.fsum(priced),
             unpriced_calls=len(rows) - len(priced),
             estimated_calls=sum(row.estimated for row in rows),
+            thumbs_up=tally.up,
+            thumbs_down=tally.down,
         )
 
-    def as_dict(self) -> dict[str, int | float]:
-        values = {name: getattr(self, name) for name in FIELDS}
+    def as_dict(self) -> dict[str, int | float | None]:
+        values: dict[str, int | float | None] = {name: getattr(self, name) for name in FIELDS}
         values["cost_usd"] = round(self.cost_usd, COST_DECIMALS)
+        values["satisfaction"] = self.tally.rate
         return values
+
+    @property
+    def tally(self) -> Tally:
+        return Tally(self.thumbs_up, self.thumbs_down)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +149,21 @@ def summarize(
     *,
     since: float | None = None,
     until: float | None = None,
+    votes: Iterable[Vote] = (),
 ) -> Report:
-    """Sum `rows` per `by` group; rows outside [since, until) are skipped."""
+    """Sum `rows` per `by` group, with the votes on their replies; rows outside
+    [since, until) are skipped (`votes` are taken as given: the caller picks their time)."""
     key_of = _grouping(by)
     buckets: dict[str, list[LedgerRow]] = {}
     for row in _within(rows, since, until):
         buckets.setdefault(key_of(row, periods), []).append(row)
-    groups = [Group(key, Usage.of(members)) for key, members in buckets.items()]
-    groups.sort(key=lambda group: (-group.usage.cost_usd, group.key))
     every = [row for members in buckets.values() for row in members]
-    return Report(by, tuple(groups), Usage.of(every), periods, since, until)
+    voted = votes_by_group(votes, every, lambda row: key_of(row, periods), by, periods)
+    groups = [Group(key, Usage.of(buckets.get(key, []), voted.get(key, ())))
+              for key in dict.fromkeys([*buckets, *voted])]
+    groups.sort(key=lambda group: (-group.usage.cost_usd, group.key))
+    totals = Usage.of(every, [vote for group in voted.values() for vote in group])
+    return Report(by, tuple(groups), totals, periods, since, until)
 
 
 def _grouping(by: str) -> Callable[[LedgerRow, Periods], str]:
@@ -216,6 +235,8 @@ _HEADINGS = {
     "cost_usd": "cost USD",
     "unpriced_calls": "unpriced",
     "estimated_calls": "estimated",
+    "thumbs_up": "up",
+    "thumbs_down": "down",
 }
 
 
@@ -269,6 +290,8 @@ def _notes(totals: Usage) -> list[str]:
         )
     if totals.estimated_calls:
         notes.append(f"{_calls(totals.estimated_calls)} had token counts estimated, not reported.")
+    if totals.tally.rate is not None:
+        notes.append(f"Feedback on the replies: {totals.tally.describe()}.")
     return notes
 
 

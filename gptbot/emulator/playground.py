@@ -21,6 +21,7 @@ from gptbot.emulator.commands import send_user_message
 from gptbot.emulator.errors import ApiError
 from gptbot.emulator.event_hooks import deliver_event
 from gptbot.emulator.feed import Change
+from gptbot.emulator.playground_voice import upload, voice_attachments
 from gptbot.emulator.rest import create_emulator_app
 from gptbot.emulator.state import EmulatorState
 
@@ -77,6 +78,7 @@ def create_blueprint(state: EmulatorState) -> Blueprint:
         ("GET", "/commands/<ctype>", list_commands),
         ("GET", "/messages/<parent_id>/replies", thread_messages),
         ("POST", "/send", send),
+        ("POST", "/upload", upload_recording),
         ("POST", "/stop", stop),
         ("GET", "/events", events),
     ]
@@ -148,13 +150,23 @@ def send(state: EmulatorState) -> tuple[Json, int]:
     """Send as the page's user; a command runs the bot's webhook here (1 s budget)."""
     body = _body()
     text = str(body.get("text") or "")
-    if not text.strip():
+    attachments = voice_attachments(body.get("attachments"))
+    if not text.strip() and not attachments:
         raise ApiError(400, 4, "message text is empty")
     user = remember_user(state, _user(body))
     ctype, channel_id = _channel(body)
     parent_id = body.get("parent_id") or None
-    message = send_user_message(state, ctype, channel_id, user, text, parent_id)
+    extra = {"attachments": attachments} if attachments else None
+    message = send_user_message(state, ctype, channel_id, user, text, parent_id, extra=extra)
     return {"message": message}, 201
+
+
+def upload_recording(state: EmulatorState) -> tuple[Json, int]:
+    """A voice note recorded in the page (multipart `file`, `channel_type`, `channel_id`)."""
+    form = {"channel_type": request.form.get("channel_type"),
+            "channel_id": request.form.get("channel_id")}
+    user_id = _user_id(request.form.get("user") or DEFAULT_USER)
+    return upload(state, _channel(form), user_id), 201
 
 
 def stop(state: EmulatorState) -> tuple[Json, int]:

@@ -13,26 +13,27 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import jwt
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gptbot.emulator.errors import ApiError, request_body
+from gptbot.emulator import auth
+from gptbot.emulator.connections import Connection
+from gptbot.emulator.errors import ApiError, fail, request_body
 from gptbot.emulator.event_hooks import deliver_event
+from gptbot.emulator.files import FILE_ROUTES, with_cdn
 from gptbot.emulator.members import query_members, update_channel
 from gptbot.emulator.rate_limits import Verdict
 from gptbot.emulator.state import EmulatorState
+from gptbot.emulator.websocket import with_websocket
 
 Json = dict[str, Any]
 View = Callable[..., Json | tuple[Json, int]]
 log = logging.getLogger(__name__)
 
-JWT_ERRORS: list[tuple[type[Exception], int, str]] = [
-    (jwt.InvalidSignatureError, 43, "signature is not valid"),
-    (jwt.ExpiredSignatureError, 40, "token is expired"),
-    (jwt.ImmatureSignatureError, 41, "token is not valid yet"),
-    (jwt.InvalidIssuedAtError, 42, "token used before issue at (iat)"),
-]
+# What a user token may do here (the JS SDK's watch, stop-watching and sendEvent); every
+# other operation the emulator serves is the server SDK's and wants a server token.
+USER_OPS = frozenset({"GetOrCreateChannel", "StopWatchingChannel", "SendEvent"})
+CONNECTION_NOT_FOUND = 46
 
 
 def create_emulator_app(state: EmulatorState) -> Flask:
@@ -40,13 +41,17 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     # Keep insertion order so responses read like Stream's (id, text, type, user…).
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["emulator_state"] = state
-    for method, rule, op, view in ROUTES:
+    for method, rule, op, view in [*ROUTES, *FILE_ROUTES]:
         app.add_url_rule(rule, op, partial(_respond, state, view), methods=[method])
     app.before_request(partial(_before_request, state))
     app.after_request(_rate_limit_headers)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
+    # The client WebSocket (/connect) shares the host and port, as on Stream.
+    app.wsgi_app = with_websocket(state, app.wsgi_app)  # type: ignore[method-assign,assignment]
+    # Uploaded files are fetched from the same host with no credentials, as from a CDN.
+    app.wsgi_app = with_cdn(state.files, app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app
 
 
@@ -76,24 +81,14 @@ def _enforce_rate_limit(state: EmulatorState, op: str) -> None:
 
 
 def _authenticate(state: EmulatorState) -> None:
-    """Server-side auth as Stream does it: api_key param plus a server JWT, no Bearer."""
-    if request.args.get("api_key") != state.api_key:
-        raise ApiError(401, 2, "api_key not found")
-    token = request.headers.get("Authorization", "")
-    try:
-        claims = jwt.decode(token, state.api_secret, algorithms=["HS256"])
-    except jwt.PyJWTError as exc:
-        raise _jwt_error(exc, state.api_key) from None
-    if claims.get("server") is not True:
-        raise ApiError(401, 5, "JWTAuth error: only server-side tokens are accepted")
-
-
-def _jwt_error(exc: Exception, api_key: str) -> ApiError:
-    for kind, code, reason in JWT_ERRORS:
-        if isinstance(exc, kind):
-            hint = f'Make sure the token is created using the secret for API key "{api_key}"'
-            return ApiError(401, code, f"JWTAuth error: {reason}. {hint}")
-    return ApiError(401, 5, f"JWTAuth error: token is malformed: {exc}")
+    """Stream's auth: the api_key param plus a JWT (server, or a user's), no Bearer."""
+    auth.check_api_key(request.args.get("api_key"), state.api_key)
+    claims = auth.decode(request.headers.get("Authorization", ""), state.api_secret,
+                         state.api_key)
+    g.user_id = auth.token_user(claims)
+    if g.user_id is not None and request.endpoint not in USER_OPS:
+        detail = f"the emulator serves {request.endpoint} to server-side tokens only"
+        raise ApiError(401, 5, f"JWTAuth error: {detail}")
 
 
 def _respond(state: EmulatorState, view: View, **path: str) -> tuple[Response, int]:
@@ -235,15 +230,45 @@ def get_replies(state: EmulatorState, parent_id: str) -> Json:
 
 
 def send_event(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
-    event = state.send_event(ctype, channel_id, _object(request_body(), "event"))
+    """Watchers get the event from the state's feed; app event hooks get it here."""
+    data = _object(request_body(), "event")
+    if g.get("user_id"):
+        data = {**data, "user": {"id": g.user_id}}  # a client sends as itself
+    event = state.send_event(ctype, channel_id, data)
     deliver_event(state, event)
     return {"event": event}, 201
 
 
 def query_channel(state: EmulatorState, ctype: str, channel_id: str) -> Json:
+    """GetOrCreateChannel; with `watch: true` and a connection_id it also watches."""
     body = request_body()
-    data, opts = body.get("data") or {}, body.get("messages") or {}
-    return state.query_channel(ctype, channel_id, data, opts)
+    data, opts = dict(body.get("data") or {}), body.get("messages") or {}
+    if g.get("user_id") and not (data.get("created_by") or data.get("created_by_id")):
+        data["created_by_id"] = g.user_id  # a client creates as itself
+    watcher = _connection(state, body, "GetOrCreateChannel") if body.get("watch") else None
+    found = state.query_channel(ctype, channel_id, data, opts)
+    cid = found["channel"]["cid"]
+    if watcher is not None:
+        state.connections.watch(watcher.id, cid)
+    return {**found, "watcher_count": state.connections.watcher_count(cid)}
+
+
+def stop_watching(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
+    connection = _connection(state, request_body(), "StopWatchingChannel")
+    state.connections.stop_watching(connection.id, f"{ctype}:{channel_id}")
+    return {}, 201
+
+
+def _connection(state: EmulatorState, body: Json, op: str) -> Connection:
+    """The caller's own WebSocket connection, named in the query string or the body."""
+    connection_id = request.args.get("connection_id") or body.get("connection_id")
+    if not connection_id:
+        raise fail(op, 400, 4, "watching needs the connection_id of a WebSocket connection")
+    connection = state.connections.get(str(connection_id))
+    if connection is None or g.get("user_id") not in (None, connection.user_id):
+        detail = f"connection {connection_id} not found"
+        raise fail(op, 400, CONNECTION_NOT_FOUND, detail)
+    return connection
 
 
 CHANNEL = "/channels/<ctype>/<channel_id>"
@@ -266,6 +291,7 @@ ROUTES: list[tuple[str, str, str, View]] = [
     ("GET", f"{CHANNEL}/messages", "GetManyMessages", get_many_messages),
     ("POST", f"{CHANNEL}/event", "SendEvent", send_event),
     ("POST", f"{CHANNEL}/query", "GetOrCreateChannel", query_channel),
+    ("POST", f"{CHANNEL}/stop-watching", "StopWatchingChannel", stop_watching),
     ("POST", CHANNEL, "UpdateChannel", update_channel),
     ("GET", "/members", "QueryMembers", query_members),
     ("GET", MESSAGE, "GetMessage", get_message),

@@ -15,8 +15,10 @@ from typing import Any
 
 from gptbot.emulator import model
 from gptbot.emulator.catalog import Catalog
+from gptbot.emulator.connections import Connections
 from gptbot.emulator.errors import FaultInjector, fail
 from gptbot.emulator.feed import Change, ChangeFeed
+from gptbot.emulator.files import FileStore
 from gptbot.emulator.model import now
 from gptbot.emulator.rate_limits import RateLimiter
 
@@ -33,7 +35,9 @@ class EmulatorState(Catalog):
     requests: REST calls per Stream operation name; writes / persisted_writes: stored
     message writes; messages, private (ephemeral/error command results), channels, members
     (per cid, per user id), events,
-    history (per message id, every update incl. ephemeral ones), hook_calls; feed / changes.
+    history (per message id, every update incl. ephemeral ones), hook_calls; feed / changes;
+    connections (client WebSockets and the channels they watch; they get channel events);
+    files (uploaded channel files, served from signed /cdn/ URLs on the emulator's host).
 
     Rate limits: `rate_limits` (per family per minute, merged over Stream's defaults, None =
     unlimited) and `clock` (Unix seconds, replaceable any time); `rate_limiter` has the counts.
@@ -59,6 +63,8 @@ class EmulatorState(Catalog):
         self.faults = FaultInjector()
         self.inject_fault = self.faults.add  # the tests' short way to provoke an error
         self.feed = ChangeFeed()
+        self.connections = Connections()
+        self.files = FileStore(api_secret, clock=lambda: self.clock())  # uploads, by id
         self.channels: dict[str, Json] = {}
         self.messages: dict[str, Json] = {}
         self.private: dict[str, Json] = {}
@@ -83,6 +89,7 @@ class EmulatorState(Catalog):
 
     def publish(self, kind: str, **fields: Any) -> None:
         self.feed.publish(kind, **fields)
+        self.connections.on_change(kind, fields)
 
     @property
     def persisted_writes(self) -> int:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from gptbot.config import Config
 from gptbot.conversation.answer_cache import AnswerCache
 from gptbot.conversation.prompts import Prompts
-from gptbot.core.errors import GptBotError, LimitReached
+from gptbot.core.errors import GptBotError, LimitReached, member_message
 from gptbot.core.types import Turn
 from gptbot.costs.accountant import Accountant
 from gptbot.costs.quotas import Quotas
 from gptbot.jobs import audit_record as audited
 from gptbot.jobs.audit_record import Auditor
 from gptbot.jobs.handoff import HandoffDesk
+from gptbot.jobs.in_order import TurnOrder
 from gptbot.jobs.job import HANDOFF, SUMMARIZE, AnswerJob
 from gptbot.jobs.lifecycle import CANCELLED, Lifecycle, Outcome, describe
 from gptbot.jobs.moderated import Moderation, Refused, Screening
@@ -30,6 +32,7 @@ from gptbot.store import AuditStore, ConversationStore, JobStore, SettingsStore
 from gptbot.store.jobs import DONE, FAILED, STOPPED
 from gptbot.stream.api import StreamApi
 from gptbot.stream.reply import ReplyTarget, ReplyWriter
+from gptbot.stream.watcher import ChannelWatcher
 from gptbot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ class Answerer:
         redactor: Redactor | None = None,
         moderation: Moderation | None = None,
         settings: SettingsStore | None = None,
+        order: TurnOrder | None = None,
+        watcher: ChannelWatcher | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -76,6 +81,8 @@ class Answerer:
         if self.handoffs is not None:  # the model may call the operators itself
             self.toolbox = Toolbox([*(toolbox.tools.values() if toolbox else ()),
                                     self.handoffs.tool()])
+        self.order = order  # one answer at a time per conversation (jobs/in_order.py)
+        self.watcher = watcher  # hears the Stop button on the bot's WebSocket
         self.running = RunningJobs()  # what a worker shutting down hands back
         self.lifecycle = Lifecycle(jobs, config.job_lease_s, self.running, telemetry)
         self.planner = Planner(config, stream, provider, conversations, prompts, redactor,
@@ -84,7 +91,11 @@ class Answerer:
 
     def run(self, job: AnswerJob) -> None:
         """One attempt at the job; its end is recorded whatever happens (see lifecycle.py)."""
-        self.lifecycle.run(job, self._attempt)
+        try:
+            self.lifecycle.run(job, self._attempt)
+        finally:
+            if self.order is not None:
+                self.order.leave(job)
 
     def _attempt(self, job: AnswerJob, run: RunningJob) -> Outcome:
         if job.kind == HANDOFF:  # no reply to write: the operators' message is the work
@@ -95,7 +106,8 @@ class Answerer:
         if not writer.begin():
             log.info("reply %s was already complete", job.reply_id)
             return Outcome(DONE)
-        return self._answer(job, writer, run)
+        with self.watcher.watching(job.cid) if self.watcher else nullcontext():
+            return self._answer(job, writer, run)
 
     def _give_up(self, job: AnswerJob, writer: ReplyWriter, attempt: int) -> Outcome:
         """Parked as failed: the reply says so, `gptbot jobs --failed` says why."""
@@ -136,6 +148,8 @@ class Answerer:
                              run.cancelled)
         try:
             sink.check()  # stopped while it waited in the queue
+            if self.order is not None:
+                self.order.wait(job, sink)  # the previous answer here first
             screen.start()  # blocking: a flagged question never reaches the model
             plan = self.planner.plan(job)
             result = self._cached(job, plan, sink) or self._generate(job, plan, sink)
@@ -149,7 +163,7 @@ class Answerer:
             return self._refuse(job, writer, exc, screen)
         except GptBotError as exc:
             log.warning("answer %s failed: %s", job.reply_id, exc)
-            writer.fail(exc.user_message)
+            writer.fail(member_message(exc))  # a broken part is named, never a secret
             self._audit(job, audited.REFUSED if isinstance(exc, LimitReached) else audited.FAILED)
             return Outcome(FAILED, describe(exc))
         except Exception as exc:

@@ -1,6 +1,7 @@
-"""Forgetting on schedule: usage rows past GPTBOT_LEDGER_DAYS; memory turns, summaries and
-audit records past GPTBOT_RETENTION_DAYS; expired counters and cached answers. Runs in the
-worker's sweeper, never in the webhook's 1 s budget."""
+"""Forgetting on schedule: usage rows and votes on replies past GPTBOT_LEDGER_DAYS; memory
+turns, summaries and audit records past GPTBOT_RETENTION_DAYS; expired counters, cached
+answers, and turn-order entries of jobs a day gone. Runs in the worker's sweeper, never in
+the webhook's 1 s budget."""
 
 from __future__ import annotations
 
@@ -35,13 +36,17 @@ class Housekeeping:
         if now - self.last < self.every_s:
             return
         self.last = now
+        usage_cutoff = now - self.ledger_days * DAY_S
         pruned = (
-            self.stores.ledger.prune_ledger(now - self.ledger_days * DAY_S),
+            self.stores.ledger.prune_ledger(usage_cutoff),
+            self.stores.feedback.prune_votes(usage_cutoff),
             self.stores.limits.prune_limits(now),
             self.stores.answers.prune_answers(now),
+            self.stores.turn_order.prune_turn_order(now - DAY_S),
         )
         if any(pruned):
-            log.info("pruned %d usage rows, %d counters, %d cached answers", *pruned)
+            log.info("pruned %d usage rows, %d votes, %d counters, %d cached answers, "
+                     "%d turn-order entries", *pruned)
         self.retain(now)
 
     def retain(self, now: float) -> tuple[int, int]:

@@ -25,6 +25,17 @@ TASK_NAME = "gptbot.answer"
 # The default lease (GPTBOT_JOB_LEASE_S): a job whose heartbeat stopped this long ago is
 # presumed dead and re-run. The heartbeat renews it every third of it, whatever the model does.
 LEASE_S = 15.0
+POOL_SPARE = 16  # Redis connections beyond the answers': sweeper, dispatcher, hand-back
+
+
+def with_pool_size(url: str, concurrency: int) -> str:
+    """A Redis URL whose client keeps enough connections for `concurrency` answers, each with
+    its heartbeat, holding one at once (redis-py's default pool of 100 refuses the 101st:
+    "Too many connections"). Other URLs, and one that names its own size, stay as they are."""
+    if not url.startswith(("redis://", "rediss://")) or "max_connections=" in url:
+        return url
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}max_connections={2 * concurrency + POOL_SPARE}"
 
 
 def open_huey(queue_url: str) -> Huey:
@@ -65,4 +76,4 @@ class JobQueue:
 
 
 __all__ = ["LEASE_S", "QUEUED_GRACE_S", "TASK_NAME", "EmbeddedWorker", "JobQueue", "open_huey",
-           "worker_for"]
+           "with_pool_size", "worker_for"]

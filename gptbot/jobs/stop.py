@@ -12,10 +12,14 @@ without writing anything more: the job's next attempt writes the reply.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
+from gptbot.conversation.memory import conversation_key
 from gptbot.core.errors import GptBotError
 from gptbot.llm.generation import TextSink
+from gptbot.store import JobStore
+from gptbot.stream.reply import REPLY_PREFIX
 
 STOPPED_NOTE = "Stopped."
 
@@ -67,3 +71,13 @@ class StoppableSink:
 
     def set_state(self, state: str, message: str = "") -> None:
         self.sink.set_state(state, message)
+
+
+def record_stop(store: JobStore, cid: str, parent_id: str | None = None,
+                message_id: str | None = None) -> bool:
+    """A Stop for the channel (or its thread), however it came: the event hook or the bot's
+    WebSocket. False for a Stop aimed at another bot's message."""
+    if message_id and not message_id.startswith(REPLY_PREFIX):
+        return False
+    store.request_stop(conversation_key(cid, parent_id), time.time())
+    return True

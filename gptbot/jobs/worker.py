@@ -1,7 +1,9 @@
-"""The worker: huey's consumer threads run the jobs, a sweeper re-queues dead workers' jobs.
+"""The worker: a dispatcher runs up to GPTBOT_CONCURRENCY jobs at once (dispatcher.py), a
+sweeper re-queues dead workers' jobs.
 
-It runs embedded in each `gptbot serve` process (SQLite dequeues are exclusive, so every job
-still runs once) or alone as `gptbot worker`. Stopping is graceful: no new job is taken,
+It runs as `gptbot worker` (also what `gptbot serve` starts as its child process), or inside
+a web process (`GPTBOT_EMBEDDED_WORKER=thread`, and the tests); SQLite dequeues are exclusive
+and Redis pops are atomic, so every job still runs once. Stopping is graceful: no new job is taken,
 running answers may finish for up to the grace period, and whatever still runs then is
 handed back — re-queued in the store and in the queue — for another worker to take.
 """
@@ -9,13 +11,13 @@ handed back — re-queued in the store and in the queue — for another worker t
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from huey.consumer import Consumer
-
 from gptbot.config import Config
+from gptbot.jobs.dispatcher import Dispatcher
 from gptbot.jobs.running import RunningJobs, hand_back
 from gptbot.jobs.sweeper import Sweeper
 from gptbot.store import JobStore
@@ -26,14 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GRACE_S = 25.0
-AFTER_HANDING_BACK_S = 2.0  # how long cancelled threads get to notice before we return
-
-
-class _QuietConsumer(Consumer):
-    """huey's consumer without its signal handlers: in gunicorn those belong to gunicorn."""
-
-    def _set_signal_handlers(self) -> None:
-        pass
+AFTER_HANDING_BACK_S = 2.0  # how long cancelled jobs get to notice before we return
 
 
 class EmbeddedWorker:
@@ -41,13 +36,14 @@ class EmbeddedWorker:
         self,
         queue: JobQueue,
         store: JobStore,
-        workers: int,
+        concurrency: int,
         lease_s: float,
         sweep_every: float | None = None,
         housekeeping: Callable[[], None] | None = None,
         running: RunningJobs | None = None,
         telemetry: Telemetry | None = None,
         grace_s: float = GRACE_S,
+        on_full: Callable[[], None] | None = None,
     ) -> None:
         self.queue = queue
         self.store = store
@@ -56,16 +52,13 @@ class EmbeddedWorker:
         self.hurry = threading.Event()  # set: stop waiting for running answers
         self.sweeper = Sweeper(store, queue.enqueue, lease_s, sweep_every, housekeeping,
                                telemetry)
-        # Short polling delays: an idle SQLite queue is checked at least every 0.25 s.
-        self._consumer = _QuietConsumer(
-            queue.huey, workers=workers, periodic=False, initial_delay=0.02, backoff=1.2,
-            max_delay=0.25, check_worker_health=False, shutdown_timeout=grace_s,
-        )
+        self.dispatcher = Dispatcher(queue.huey, concurrency, on_full)
 
     def start(self) -> None:
-        self._consumer.start()
+        self.dispatcher.start()
         self.sweeper.start()  # its first sweep re-runs what a dead predecessor left
-        log.info("worker started with %d threads", self._consumer.workers)
+        log.info("worker started: up to %d answers at once (%s)", self.dispatcher.limit,
+                 "greenlets" if _patched() else "threads")
 
     def sweep(self) -> int:
         return self.sweeper.sweep()
@@ -74,14 +67,13 @@ class EmbeddedWorker:
         """Take no new job; let running answers finish up to the grace period; hand the
         rest back to the queue; return."""
         self.sweeper.stop()
+        self.dispatcher.stop_taking()
         if self.running is None:
-            self._consumer.stop(graceful=True)
+            self.dispatcher.join(self.grace_s)
             return
-        self._consumer.stop_flag.set()
         if not self.running.wait_idle(self.grace_s, self.hurry):
             self._hand_back(self.running)
-        self._consumer.shutdown_timeout = AFTER_HANDING_BACK_S
-        self._consumer.stop(graceful=True)
+        self.dispatcher.join(AFTER_HANDING_BACK_S)
 
     def _hand_back(self, running: RunningJobs) -> None:
         try:
@@ -100,8 +92,16 @@ def worker_for(
     running: RunningJobs,
     housekeeping: Callable[[], None] | None = None,
     telemetry: Telemetry | None = None,
+    on_full: Callable[[], None] | None = None,
 ) -> EmbeddedWorker:
-    """The worker as `gptbot serve` and `gptbot worker` run it, from the settings."""
-    return EmbeddedWorker(queue, store, config.workers, config.job_lease_s,
+    """The worker as `gptbot serve` and `gptbot worker` run it, from the settings;
+    `on_full` is told while it is at GPTBOT_CONCURRENCY (waiting.py)."""
+    return EmbeddedWorker(queue, store, config.concurrency, config.job_lease_s,
                           housekeeping=housekeeping, running=running,
-                          grace_s=config.shutdown_grace_s, telemetry=telemetry)
+                          grace_s=config.shutdown_grace_s, telemetry=telemetry, on_full=on_full)
+
+
+def _patched() -> bool:
+    """Whether gevent has patched this process (only `gptbot worker` does, first thing)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("threading"))

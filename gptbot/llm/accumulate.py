@@ -23,6 +23,20 @@ from gptbot.core.events import (
 from gptbot.core.types import ToolCall
 
 
+def _supersedes(newer: Usage, older: Usage) -> bool:
+    """Whether `older.updated(newer)` equals `newer`: it states every count `older` does
+    and has every raw key. Gemini repeats a whole snapshot on every chunk, and building
+    the merge each time would cost as much as mapping the chunk."""
+    return (
+        newer.raw.keys() >= older.raw.keys()
+        and (newer.input_tokens is not None or older.input_tokens is None)
+        and (newer.output_tokens is not None or older.output_tokens is None)
+        and (newer.cached_input_tokens is not None or older.cached_input_tokens is None)
+        and (newer.cache_write_tokens is not None or older.cache_write_tokens is None)
+        and (newer.reasoning_tokens is not None or older.reasoning_tokens is None)
+    )
+
+
 @dataclass(slots=True)
 class _ToolCallParts:
     id: str | None = None
@@ -60,14 +74,20 @@ class ChatAccumulator:
                 self.finish_reason = reason
             case Usage():
                 # Repeated reports are running totals; partial ones complete each other.
-                self.usage = event if self.usage is None else self.usage.updated(event)
+                old = self.usage
+                self.usage = event if old is None or _supersedes(event, old) else old.updated(event)
             case StreamError():
                 if self.error is None:  # the first error is the cause, later ones echo it
                     self.error = event
 
     def add_all(self, events: Iterable[StreamEvent]) -> None:
+        text = self._text
         for event in events:
-            self.add(event)
+            # Most events of every answer are text: skip the match (and a call) for them.
+            if type(event) is TextDelta:
+                text.append(event.text)
+            else:
+                self.add(event)
 
     def _add_tool_call(self, delta: ToolCallDelta) -> None:
         parts = self._calls.setdefault(delta.index, _ToolCallParts())

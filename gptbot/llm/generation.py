@@ -129,8 +129,20 @@ def _with_ids(calls: list[ToolCall], round_number: int) -> list[ToolCall]:
 def _run_tools(
     toolbox: Toolbox, calls: list[ToolCall], context: ToolContext, timeout: float
 ) -> list[str]:
+    import sys  # here, not at the top: this function is the only gevent-aware code here
+
     log.info("running tools: %s", ", ".join(str(call.name) for call in calls))
-    return toolbox.run_all(calls, context, timeout)
+    monkey = sys.modules.get("gevent.monkey")
+    if not (monkey and monkey.is_module_patched("threading")):
+        return toolbox.run_all(calls, context, timeout)
+    # Under gevent (the worker process) a "thread" is a greenlet, and a tool that blocks or
+    # computes would stall every answer on the hub: run each call in a real OS thread.
+    import gevent
+
+    runs = [gevent.get_hub().threadpool.spawn(toolbox.run, call, context) for call in calls]
+    gevent.wait(runs, timeout=timeout)
+    late = f"Error: the tool did not finish within {timeout:g} s."
+    return [run.get() if run.ready() else late for run in runs]
 
 
 def _with_results(

@@ -1,8 +1,9 @@
 """Durable state behind narrow contracts: SQLite by default, Redis for several machines.
 
 Owns: one Protocol per contract (`jobs`, `conversations`, `settings`, `limits`, `ledger`,
-`answers`, `audit`), a SQLite and a Redis implementation of each, and `open_stores`, which opens all
-of them on one URL. Each contract passes one test suite on both backends (tests/store/).
+`answers`, `audit`, `feedback`, `turn_order`), a SQLite and a Redis implementation of each, and
+`open_stores`, which opens all of them on one URL. Each contract passes one test suite on
+both backends (tests/store/).
 May import: `gptbot.core` only (and the database drivers).
 """
 
@@ -15,10 +16,12 @@ from gptbot.core.errors import ConfigError
 from gptbot.store.answer_cache import AnswerCacheStore
 from gptbot.store.audit import AuditQuery, AuditRecord, AuditStore
 from gptbot.store.conversations import ConversationStore
+from gptbot.store.feedback import FeedbackStore, Vote
 from gptbot.store.jobs import JobRecord, JobStore
 from gptbot.store.ledger import LedgerRow, LedgerStore
 from gptbot.store.limits import Charge, LimitStore
 from gptbot.store.settings import SettingsStore
+from gptbot.store.turn_order import TurnOrderStore
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class Stores:
     ledger: LedgerStore
     answers: AnswerCacheStore
     audit: AuditStore
+    feedback: FeedbackStore
+    turn_order: TurnOrderStore
     close: Callable[[], None]
 
 
@@ -49,6 +54,6 @@ def open_stores(url: str) -> Stores:
 
 __all__ = [
     "AnswerCacheStore", "AuditQuery", "AuditRecord", "AuditStore", "Charge", "ConversationStore",
-    "JobRecord", "JobStore", "LedgerRow", "LedgerStore", "LimitStore", "SettingsStore", "Stores",
-    "open_stores",
+    "FeedbackStore", "JobRecord", "JobStore", "LedgerRow", "LedgerStore", "LimitStore",
+    "SettingsStore", "Stores", "TurnOrderStore", "Vote", "open_stores",
 ]

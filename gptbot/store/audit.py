@@ -46,6 +46,9 @@ class AuditStore(Protocol):
     def audit_records(self, query: AuditQuery) -> list[AuditRecord]:
         """Records with since ≤ at < until (and the user, the channel, if given), oldest first."""
 
+    def audit_record(self, reply_id: str) -> AuditRecord | None:
+        """The record of this reply, if there is one."""
+
     def prune_audit(self, before: float) -> int:
         """Delete records with at < before; returns how many."""
 

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.config import Config
+from gptbot.stream import write_budget as budgets
 from gptbot.stream.retry import (
     WaitForReset,
     is_rate_limit,
@@ -56,6 +58,19 @@ def error_text(exc: StreamAPIException) -> str:
     return str(getattr(exc, "error_message", None) or exc.response_text or "")
 
 
+def keep_alive(client: StreamChat, size: int) -> None:
+    """A pool of `size` kept-alive connections (the SDK's 10 would open and discard one per
+    call past them), and the environment's proxy and CA settings resolved once, not per call
+    (a fifth of a call's CPU, measured): the session talks to one URL. No .netrc: the SDK
+    sends its own Authorization."""
+    session = client.session
+    for scheme in ("http://", "https://"):  # max_retries=1 as the SDK mounts it
+        session.mount(scheme, HTTPAdapter(max_retries=1, pool_maxsize=max(size, 10)))
+    settings = session.merge_environment_settings(client.base_url, {}, None, None, None)
+    session.proxies, session.verify, session.trust_env = settings["proxies"], \
+        settings["verify"], False
+
+
 class StreamApi:
     def __init__(
         self,
@@ -67,11 +82,13 @@ class StreamApi:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         telemetry: Telemetry | None = None,
+        updates: budgets.ProcessRate | None = None,
     ) -> None:
         """`max_wait` caps the backoff between quick retries; a 429 waits for its reset."""
         self.client = client
         self.telemetry = telemetry or Telemetry.off()
         self.budget = budget  # None (tests, tools): writes go out unbudgeted, as they come
+        self.updates = updates  # this process's cap on skippable updates; None: no cap
         # Cleared the first time Stream refuses the ephemeral endpoint (older plans/regions).
         self._broadcast_supported = True
         self._message_limits: dict[str, int] = {}
@@ -99,12 +116,13 @@ class StreamApi:
         if config.stream_chat_url:
             options["base_url"] = config.stream_chat_url
         client = StreamChat(config.stream_api_key, config.stream_api_secret, **options)
+        keep_alive(client, config.concurrency)
         budget = None
         if limits is not None:
             budget = WriteBudget(limits, config.stream_api_key, config.stream_writes_per_min,
                                  config.stream_events_per_min, clock=clock, sleep=sleep)
         return cls(client, attempts=attempts, budget=budget, clock=clock, sleep=sleep,
-                   telemetry=telemetry)
+                   telemetry=telemetry, updates=budgets.ProcessRate(config.process_updates_per_s))
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._retrying(self._observed(fn), *args, **kwargs)
@@ -140,9 +158,14 @@ class StreamApi:
             self.budget.sent(kind)
             return result
 
-    def try_write(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """A message write that may be skipped: only with a token free, dropped on a 429."""
+    def try_write(self, fn: Callable[..., object], *args: Any, first: bool = False,
+                  **kwargs: Any) -> bool:
+        """A message write that may be skipped: only with a token free, dropped on a 429.
+        A reply's `first` text skips this process's own cap (it shows at once)."""
         fn = self._observed(fn)
+        if self.updates is not None and not first and not self.updates.take():
+            self.telemetry.stream_write("throttled")
+            return False
         if self.budget is None:
             self._retrying_writes(fn, *args, **kwargs)
             return True
@@ -221,10 +244,11 @@ class StreamApi:
         """An intermediate update that must go out (waits for the budget)."""
         self.must_write(MESSAGES, self._show, message_id, fields, user_id)
 
-    def try_show_update(self, message_id: str, fields: dict[str, Any], user_id: str) -> bool:
+    def try_show_update(self, message_id: str, fields: dict[str, Any], user_id: str,
+                        first: bool = False) -> bool:
         """An intermediate update, sent only when the app's budget has a token free; False =
         skipped (or dropped on a 429): the next update carries the newer text anyway."""
-        return self.try_write(self._show, message_id, fields, user_id)
+        return self.try_write(self._show, message_id, fields, user_id, first=first)
 
     def _update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         self.client.update_message_partial(message_id, {"set": fields}, user_id)

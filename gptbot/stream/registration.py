@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 DESCRIPTION = "Ask the AI assistant a question"
 ARGS = "[question]"
 STOP_EVENT = "ai_indicator.stop"
+# What the app event hook sends us: the Stop button and the reactions that are feedback.
+HOOK_EVENTS = (STOP_EVENT, "reaction.new", "reaction.deleted")
 
 
 def register(stream: StreamApi, config: Config, public_url: str) -> list[str]:
@@ -32,7 +34,9 @@ def register(stream: StreamApi, config: Config, public_url: str) -> list[str]:
 
 
 def ensure_bot_user(stream: StreamApi, config: Config) -> str:
-    user = {"id": config.bot_user_id, "name": config.bot_name, "role": "user"}
+    # Admin: the bot watches the channels it answers in (its WebSocket hears the Stop button),
+    # which needs ReadChannel wherever it is not a member; Stream's own AI sample does the same.
+    user = {"id": config.bot_user_id, "name": config.bot_name, "role": "admin"}
     stream.upsert_user(user)
     return ""  # an upsert is not worth reporting: it runs every time
 
@@ -81,20 +85,27 @@ def ensure_handler_url(stream: StreamApi, app: dict[str, Any], url: str) -> str:
 
 
 def ensure_stop_hook(stream: StreamApi, app: dict[str, Any], url: str) -> str:
-    """Ask Stream to forward `ai_indicator.stop` (the UI's Stop button) to us.
+    """Ask Stream to send us reactions (👍/👎 feedback on the replies) and `ai_indicator.stop`
+    (the UI's Stop button).
 
-    Stream deletes every event hook missing from an update, so the existing ones are kept.
-    Optional: a refusal (older apps without event hooks) is logged, not fatal.
+    Reactions are in Stream's webhook catalogue. The Stop is a client event, outside it: a
+    hook gets such events only with `should_send_custom_events` (unconfirmed on a live app;
+    the bot's WebSocket watcher is the path Stream's own agents use). Stream deletes every
+    event hook missing from an update, so the existing ones are kept. Optional: a refusal is
+    logged, not fatal.
     """
     hooks = app.get("event_hooks") or []
-    if any(hook.get("webhook_url") == url for hook in hooks):
+    mine = [hook for hook in hooks if hook.get("webhook_url") == url]
+    if mine and all(hook.get("should_send_custom_events") is True
+                    and set(HOOK_EVENTS) <= set(hook.get("event_types") or ()) for hook in mine):
         return ""
-    ours = {"enabled": True, "hook_type": "webhook", "webhook_url": url,
-            "event_types": [STOP_EVENT]}
+    ours = {**(mine[0] if mine else {}), "enabled": True, "hook_type": "webhook",
+            "webhook_url": url, "event_types": list(HOOK_EVENTS),
+            "should_send_custom_events": True}
+    others = [hook for hook in hooks if hook.get("webhook_url") != url]
     try:
-        stream.update_app_settings(event_hooks=[*hooks, ours])
+        stream.update_app_settings(event_hooks=[*others, ours])
     except StreamAPIException as exc:
         log.warning("could not add the Stop event hook (%s); /gpt stop still works", exc)
         return ""
-    return f"Stop button events now reach {url}"
-
+    return f"Stop button and reaction events now reach {url}"

@@ -1,9 +1,10 @@
 """Writes one streamed answer into a channel as the bot, the way Stream's AI UI expects.
 
 Placeholder message (`ai_generated`) → `ai_indicator.update` THINKING → GENERATING at the
-first token → broadcast-only intermediate text at most once per interval → one persisted
-final text with `generating: false` → `ai_indicator.clear`. Text past the channel's
-length limit continues in follow-up messages with ids derived from the first.
+first token, whose text is shown at once → broadcast-only intermediate text at most once per
+interval after it → one persisted final text with `generating: false` → `ai_indicator.clear`.
+Text past the channel's length limit continues in follow-up messages with ids derived from
+the first.
 
 Under the app's shared write budget (see write_budget.py) an intermediate update is skipped
 when no token is free, and the next one carries the newer text; everything else waits for
@@ -71,7 +72,9 @@ class ReplyWriter:
         self.text = ""  # the text of the current part only
         self.part = 0
         self.state = ""
-        self.last_flush = clock()
+        # The first text goes out at once: the throttle starts with it, not with the
+        # placeholder, or the first words would wait up to one interval for nothing.
+        self.last_flush = float("-inf")
         self.flushed_text = ""
 
     @property
@@ -86,6 +89,11 @@ class ReplyWriter:
                 return False
         self.set_state(THINKING)
         return True
+
+    def post_placeholder(self) -> bool:
+        """Only the empty placeholder, for a reply still waiting in the queue; False when
+        it is there already (another worker said so, or the answer began)."""
+        return self._create_part("")
 
     def add(self, delta: str) -> None:
         if not delta:
@@ -169,7 +177,8 @@ class ReplyWriter:
 
     def _broadcast(self, fields: dict[str, object]) -> bool:
         """False when the write budget had no token free: coalesced into the next flush."""
-        return self.stream.try_show_update(self.message_id, fields, self.target.bot_user_id)
+        return self.stream.try_show_update(self.message_id, fields, self.target.bot_user_id,
+                                           first=not self.flushed_text)
 
     def _persist(self, text: str, final: bool) -> None:
         """A final write that Stream refuses (5xx, timeouts) is tried again with backoff,

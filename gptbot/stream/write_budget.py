@@ -150,6 +150,30 @@ def next_window(now: float) -> float:
     return float(math.floor(now / WINDOW_S) + 1) * WINDOW_S
 
 
+class ProcessRate:
+    """At most `per_s` skippable updates a second from this process (a second's worth may
+    come at once). Not Stream's limit, which WriteBudget keeps for the whole app: the CPU of
+    one process streaming hundreds of answers, most of which goes into HTTP calls. Above it,
+    each answer's intermediate updates come further apart; its text is never lost."""
+
+    def __init__(self, per_s: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_s = per_s
+        self.clock = clock
+        self.tokens = float(per_s)
+        self.at = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self.clock()
+            self.tokens = min(self.per_s, self.tokens + (now - self.at) * self.per_s)
+            self.at = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
+
+
 class RateLimitReset:
     """When this thread's latest 429 said Stream's window resets (Unix seconds), from
     X-RateLimit-Reset or Retry-After (the later, when both). `StreamAPIException` keeps only

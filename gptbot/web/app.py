@@ -21,6 +21,8 @@ from gptbot.telemetry.health import Readiness
 from gptbot.telemetry.logs import set_correlation_id
 from gptbot.web import commands, events, signature, webhook
 from gptbot.web.context import CommandContext
+from gptbot.web.feedback import EVENTS as FEEDBACK_EVENTS
+from gptbot.web.feedback import Feedback
 
 log = logging.getLogger(__name__)
 bp = Blueprint("gptbot", __name__)
@@ -39,7 +41,11 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
         services.queue, services.costs.quotas, unpriced,
         audit=services.stores.audit, ledger=services.stores.ledger,
         settings=services.stores.settings, stream=services.stream,
+        feedback=services.stores.feedback, order=services.answerer.order,
     )
+    audit = services.stores.audit if config.safety.audit else None
+    app.extensions["gptbot.feedback"] = Feedback(config, services.stores.feedback,
+                                                 services.prompts, audit)
     app.extensions["gptbot.readiness"] = readiness_of(services)
     app.register_blueprint(bp)
     app.before_request(_fresh_correlation)
@@ -91,9 +97,12 @@ def _failure_outcome(exc: Exception) -> str:
 
 @bp.post(EVENTS_PATH)
 def stream_event_webhook() -> ResponseReturnValue:
-    """Stream's app event hook, pointed here for `ai_indicator.stop` (Stop generating)."""
+    """Stream's app event hook: `ai_indicator.stop` (Stop generating), and reactions on the
+    bot's replies (feedback)."""
     services = current_services()
     event = events.parse_event(_verified_body(services))
+    if event["type"] in FEEDBACK_EVENTS:
+        return {"status": current_app.extensions["gptbot.feedback"].handle(event)}
     return {"status": events.handle_event(event, services.stores.jobs)}
 
 

@@ -56,10 +56,14 @@ def _start_job(
         log.info("refused %s for %s in %s: %s", job.key, call.user_id, call.cid, refusal)
         return _only_for_sender("ephemeral", refusal), "refused_limit"
     try:
+        if ctx.order is not None:
+            ctx.order.join(job)  # answered after the questions asked before it here
         ctx.queue.enqueue(payload)
     except Exception:  # nothing was asked of the model: give the question back
         ctx.jobs.release_job(job.key)
         ctx.quotas.give_back(call.user_id, call.cid)
+        if ctx.order is not None:
+            ctx.order.leave(job)
         raise
     log.info("queued %s %s for %s in %s", job.kind, job.reply_id, call.user_id, call.cid)
     return None, "acked"

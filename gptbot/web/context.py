@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from gptbot.config import Config
 from gptbot.conversation.prompts import Prompts
 from gptbot.costs.quotas import Quotas
+from gptbot.jobs.in_order import TurnOrder
 from gptbot.jobs.queue import JobQueue
-from gptbot.store import AuditStore, ConversationStore, JobStore, LedgerStore, SettingsStore
+from gptbot.store import (
+    AuditStore,
+    ConversationStore,
+    FeedbackStore,
+    JobStore,
+    LedgerStore,
+    SettingsStore,
+)
 from gptbot.stream.api import StreamApi
 
 
@@ -24,4 +32,6 @@ class CommandContext:
     audit: AuditStore | None = None  # forget-me; None until web/app.py passes them
     ledger: LedgerStore | None = None
     settings: SettingsStore | None = None  # handoffs: `/gpt human`, `/gpt resume`
-    stream: StreamApi | None = None  # `/gpt human` calls the operators from the webhook
+    stream: StreamApi | None = None  # `/gpt human` looks up the operators from the webhook
+    feedback: FeedbackStore | None = None  # `/gpt usage all` shows the share of 👍
+    order: TurnOrder | None = None  # each answer job takes its place in its conversation

@@ -4,13 +4,12 @@ which a client's "Stop generating" button sends to the channel."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from gptbot.conversation.memory import conversation_key
 from gptbot.core.errors import BadRequest
+from gptbot.jobs.stop import record_stop
 from gptbot.store import JobStore
-from gptbot.stream.reply import REPLY_PREFIX
 from gptbot.web.webhook import load_json_object
 
 log = logging.getLogger(__name__)
@@ -30,12 +29,11 @@ def handle_event(event: dict[str, Any], store: JobStore) -> str:
     """Record a stop for the event's channel (or thread); every other event is ignored."""
     if event["type"] != STOP_EVENT:
         return "ignored"
-    message_id = _text(event, "message_id")
-    if message_id and not message_id.startswith(REPLY_PREFIX):
+    cid, parent_id = _cid(event), _text(event, "parent_id") or None
+    if not record_stop(store, cid, parent_id, _text(event, "message_id")):
         return "ignored"  # a stop for another bot's message
-    scope = conversation_key(_cid(event), _text(event, "parent_id") or None)
-    store.request_stop(scope, time.time())
-    log.info("stop requested for %s by an %s event", scope, STOP_EVENT)
+    log.info("stop requested for %s by an %s event", conversation_key(cid, parent_id),
+             STOP_EVENT)
     return "stopping"
 
 

@@ -18,6 +18,7 @@ from gptbot.conversation.memory import conversation_key
 from gptbot.conversation.prompts import PERSONAS, find_persona
 from gptbot.core.errors import BadRequest
 from gptbot.core.types import CallTag
+from gptbot.costs.satisfaction import Tally
 from gptbot.costs.usage_message import usage_message
 from gptbot.web.context import CommandContext
 from gptbot.web.webhook import CommandCall
@@ -162,7 +163,12 @@ def usage(sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
         return f"Only admins can see the usage of a whole channel or of the assistant; " \
                f"`/{ctx.config.command} usage` shows yours."
     tag = CallTag("", call.user_id, call.cid)
-    return usage_message(ctx.quotas, tag, sub.text, ctx.unpriced_model)
+    text = usage_message(ctx.quotas, tag, sub.text, ctx.unpriced_model)
+    if sub.text == "app" and ctx.feedback is not None:  # `/gpt usage all`
+        now = ctx.quotas.clock()
+        votes = ctx.feedback.votes(ctx.quotas.periods.month_start(now), now + 1.0)
+        text += f"\nFeedback this month: {Tally.of(votes).describe()}."
+    return text
 
 
 def forget_me(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
@@ -172,6 +178,8 @@ def forget_me(_sub: Subcommand, call: CommandCall, ctx: CommandContext) -> str:
         return "Sorry, forgetting is not set up here yet. Please ask an operator."
     turns = ctx.conversations.forget_user(call.user_id)
     records = ctx.audit.forget_user(call.user_id)
+    if ctx.feedback is not None:
+        ctx.feedback.forget_voter(call.user_id)
     ctx.ledger.anonymise_user(call.user_id)
     return (f"Done: I deleted {_count(turns, 'remembered question')} (and any summary made "
             f"from them) and {_count(records, 'audit record')}; your usage is kept without "

@@ -1,11 +1,18 @@
-"""`gptbot doctor` against the emulator, the fake LLM and a running bot."""
+"""`gptbot doctor` against the emulator, the fake LLM and a running bot.
+
+(The table of every failure is tests/diagnosis/test_failure_table.py; this is the command.)
+"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from gptbot.cli import doctor
 from gptbot.cli.doctor import run_checks
 from gptbot.cli.main import main
+from gptbot.config import Config
 from gptbot.emulator import EmulatorState, create_emulator_app, start_server
 from gptbot.services import build_services
 from gptbot.stream.registration import register
@@ -28,23 +35,28 @@ def by_name(checks):
     return {check.name: check for check in checks}
 
 
-def test_everything_green_on_a_registered_running_bot(env):
-    from gptbot.config import Config
+def set_env(monkeypatch, env):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
 
+
+def test_everything_green_on_a_registered_running_bot(env):
     config = Config.from_env(env)
     services = build_services(config)
     with start_server(create_app(config, services)) as bot:
         register(services.stream, config, bot.url)
         checks = run_checks({**env, "GPTBOT_PUBLIC_URL": bot.url})
     assert [c.name for c in checks if not c.ok] == []
-    assert by_name(checks)["webhook URL"].detail.endswith("answers")
+    assert by_name(checks)["webhook URL"].detail.endswith("answers as this bot "
+                                                          "(signature checked)")
 
 
-def test_fresh_app_fails_with_fixes(env):
+def test_fresh_app_fails_once_with_setup_as_the_fix(env):
     checks = by_name(run_checks({**env, "GPTBOT_PUBLIC_URL": "http://127.0.0.1:9"}))
     assert checks["Stream credentials"].ok
-    for name in ("bot user", "/gpt command", "enabled on 'messaging'", "webhook URL"):
-        assert not checks[name].ok and "gptbot setup" in checks[name].fix
+    assert not checks["bot user"].ok and checks["bot user"].fix == "run `gptbot setup`"
+    for name in ("/gpt command", "channel type 'messaging'", "webhook URL", "event hooks"):
+        assert checks[name].detail == "skipped: needs bot user"
     assert checks["language model"].ok and checks["store"].ok and checks["job queue"].ok
 
 
@@ -52,22 +64,39 @@ def test_wrong_secret_and_missing_config(env):
     checks = by_name(run_checks({**env, "STREAM_API_SECRET": "w" * 40}))
     assert not checks["Stream credentials"].ok
     assert "STREAM_API_SECRET" in checks["Stream credentials"].fix
+    assert "w" * 40 not in checks["Stream credentials"].detail
     [config_check] = run_checks({"STREAM_API_SECRET": "x"})
     assert not config_check.ok and "STREAM_API_KEY" in config_check.detail
 
 
+def test_unset_model_key_is_not_a_registration_problem(env):
+    checks = by_name(run_checks({**env, "OPENAI_BASE_URL": "https://api.openai.com/v1",
+                                 "OPENAI_API_KEY": ""}))
+    model = checks["language model"]
+    assert model.detail == "OPENAI_API_KEY is not set (GPTBOT_PROVIDER=openai)"
+    assert "gptbot setup" not in model.fix
+
+
 def test_cli_exit_code(env, monkeypatch, capsys):
-    for name, value in {**env, "GPTBOT_PUBLIC_URL": "http://127.0.0.1:9"}.items():
-        monkeypatch.setenv(name, value)
+    set_env(monkeypatch, {**env, "GPTBOT_PUBLIC_URL": "http://127.0.0.1:9"})
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "fix: run `gptbot setup`" in out
+    assert out.count("fix: run `gptbot setup`") == 1  # one cause, printed once
 
 
-def test_a_model_without_a_price_fails_with_where_to_add_it(env, tmp_path):
+def test_doctor_json_and_exit_codes(env, monkeypatch, capsys):
+    set_env(monkeypatch, {**env, "GPTBOT_PUBLIC_URL": "http://127.0.0.1:9"})
+    assert doctor.main(["--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "broken"
+    assert [c["name"] for c in document["checks"] if c["status"] == "fail"] == ["bot user"]
+
+
+def test_a_model_without_a_price_warns_with_where_to_add_it(env, tmp_path):
     checks = by_name(run_checks({**env, "GPTBOT_MODEL": "my-private-model",
                                  "GPTBOT_FALLBACK": "anthropic:claude-3-5-haiku-latest"}))
-    assert not checks["prices"].ok
+    assert checks["prices"].status == "warn"
     assert checks["prices"].detail.startswith("no price for openai:my-private-model:")
     assert "GPTBOT_PRICES" in checks["prices"].fix
     prices = tmp_path / "prices.toml"

@@ -36,7 +36,8 @@ def test_json_is_one_object_with_totals_and_rows(ledger_env, capsys):
                  "--by", "user", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["totals"] == {
-        "questions": 2, "handoffs": 0, "calls": 3, "input_tokens": 3000,
+        "questions": 2, "handoffs": 0, "calls": 3, "input_tokens": 3000, "thumbs_up": 0,
+        "thumbs_down": 0, "satisfaction": None,
         "cached_input_tokens": 1200, "output_tokens": 600, "reasoning_tokens": 0,
         "cost_usd": 0.75, "unpriced_calls": 1, "estimated_calls": 0,
     }

@@ -24,6 +24,8 @@ from gptbot.costs.report import (
     render_table,
     summarize,
 )
+from gptbot.store import Vote
+from gptbot.store.feedback import DOWN, UP
 from gptbot.store.ledger import LedgerRow
 
 UTC_P = Periods(ZoneInfo("UTC"))
@@ -89,6 +91,7 @@ ROWS = [
 TOTALS = dict(
     questions=4, handoffs=1, calls=7, input_tokens=9600, cached_input_tokens=1200,
     output_tokens=1200, reasoning_tokens=120, cost_usd=0.0466, unpriced_calls=2, estimated_calls=2,
+    thumbs_up=0, thumbs_down=0, satisfaction=None,
 )  # fmt: skip
 
 
@@ -110,6 +113,7 @@ def test_by_user() -> None:
     assert usage_dict(report, "alice") == dict(
         questions=1, handoffs=1, calls=3, input_tokens=2800, cached_input_tokens=1200,
         output_tokens=350, reasoning_tokens=0, cost_usd=0.0166, unpriced_calls=0, estimated_calls=1,
+        thumbs_up=0, thumbs_down=0, satisfaction=None,
     )  # fmt: skip
     assert usage_dict(report, "bob")["questions"] == 2
     carol = usage_dict(report, "carol")
@@ -170,7 +174,41 @@ def test_since_is_inclusive_and_until_exclusive() -> None:
 def test_no_rows_gives_zero_totals() -> None:
     report = summarize([], "model", UTC_P)
     assert report.groups == ()
-    assert report.totals.as_dict() == dict.fromkeys(FIELDS, 0)
+    assert report.totals.as_dict() == {**dict.fromkeys(FIELDS, 0), "satisfaction": None}
+
+
+# Votes: on r1 (alice's answer, general, gpt-4o) 👍 👍 👎; on r3 (bob's, random, claude) 👍;
+# on a reply from before the rows ("old", general, gpt-4o) 👎.
+VOTES = [
+    Vote(dec(2, 14), "r1", "v1", GENERAL, UP, "gpt-4o", "", 0.0125),
+    Vote(dec(2, 14), "r1", "v2", GENERAL, UP, "gpt-4o", "", 0.0125),
+    Vote(dec(2, 14), "r1", "v3", GENERAL, DOWN, "gpt-4o", "", 0.0125),
+    Vote(dec(2, 15), "r3", "v1", RANDOM, UP, "claude-x", "support", 0.03),
+    Vote(dec(3, 9), "old", "v4", GENERAL, DOWN, "gpt-4o", "", None),
+]
+VOTED_ROWS = [replace(row, reply_id=f"r{n}") for n, row in enumerate(ROWS, 1)]
+
+
+def thumbs(report: Report) -> dict[str, tuple[int, int]]:
+    return {g.key: (g.usage.thumbs_up, g.usage.thumbs_down) for g in report.groups
+            if g.usage.thumbs_up or g.usage.thumbs_down}
+
+
+def test_votes_count_in_the_group_of_their_reply() -> None:
+    by_user = summarize(VOTED_ROWS, "user", UTC_P, votes=VOTES)
+    assert thumbs(by_user) == {"alice": (2, 1), "bob": (1, 0), "(earlier replies)": (0, 1)}
+    assert by_user.totals.as_dict()["satisfaction"] == 3 / 5
+    assert thumbs(summarize(VOTED_ROWS, "channel", UTC_P, votes=VOTES)) == {
+        GENERAL: (2, 2), RANDOM: (1, 0)}
+    assert thumbs(summarize(VOTED_ROWS, "model", UTC_P, votes=VOTES)) == {
+        "openai/gpt-4o": (2, 2), "anthropic/claude-x": (1, 0)}
+    assert thumbs(summarize(VOTED_ROWS, "day", UTC_P, votes=VOTES)) == {
+        "2026-12-01": (3, 1), "2026-12-03": (0, 1)}  # r1 and r3 were answered on Dec 1
+
+
+def test_the_table_notes_the_share_of_thumbs_up() -> None:
+    text = render_table(summarize(VOTED_ROWS, "user", UTC_P, votes=VOTES))
+    assert "Feedback on the replies: 3 👍, 2 👎 (60% 👍)." in text
 
 
 def test_unknown_grouping_is_a_value_error() -> None:
@@ -233,8 +271,9 @@ def test_csv_round_trips() -> None:
     assert lines[0] == ["user", *FIELDS]
     assert [line[0] for line in lines[1:]] == ["bob", "alice", "carol", "TOTAL"]
     assert lines[-1] == [
-        "TOTAL", "4", "1", "7", "9600", "1200", "1200", "120", "0.046600", "2", "2"]
-    assert lines[2] == ["alice", "1", "1", "3", "2800", "1200", "350", "0", "0.016600", "0", "1"]
+        "TOTAL", "4", "1", "7", "9600", "1200", "1200", "120", "0.046600", "2", "2", "0", "0"]
+    assert lines[2] == [
+        "alice", "1", "1", "3", "2800", "1200", "350", "0", "0.016600", "0", "1", "0", "0"]
 
 
 def test_csv_quotes_awkward_keys() -> None:
@@ -250,7 +289,7 @@ def test_csv_quotes_awkward_keys() -> None:
 def test_table_shows_groups_totals_and_the_unpriced_warning() -> None:
     text = render_table(summarize(ROWS, "user", UTC_P))
     total = next(line for line in text.splitlines() if line.startswith("TOTAL"))
-    expected = "TOTAL 4 1 7 9,600 1,200 1,200 120 0.046600 2 2"
+    expected = "TOTAL 4 1 7 9,600 1,200 1,200 120 0.046600 2 2 0 0"
     assert total.split() == expected.split()
     assert (
         "2 calls used a model with no price (unpriced) — add it to GPTBOT_PRICES; "

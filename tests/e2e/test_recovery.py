@@ -87,9 +87,9 @@ def test_kill_9_then_a_worker_on_another_machine_waits_out_the_lease(
 def crash_and_restart(tmp_path, database_url, record_property, restart_with, why) -> float:
     llm = slow_llm(ANSWER, seconds=3)
     with deployment(tmp_path, llm, database_url, GPTBOT_JOB_LEASE_S="5",
-                    GPTBOT_WORKERS="4") as bot:
+                    GPTBOT_CONCURRENCY="4") as bot:
         crashing = bot.start_worker()
-        replies = [bot.ask(f"Question {n}") for n in range(QUESTIONS)]
+        replies = [bot.ask(f"Question {n}", channel=f"room-{n}") for n in range(QUESTIONS)]
         wait_until(lambda: all(bot.shown(r) for r in replies), 30, "every answer under way", bot)
         crashing.kill()  # SIGKILL: no handing back, no final write, no record of the end
         crashing.wait()
@@ -110,7 +110,7 @@ def crash_and_restart(tmp_path, database_url, record_property, restart_with, why
 
 @pytest.mark.slow
 def test_kill_9_of_a_serve_process_its_successor_finishes_the_replies(tmp_path, record_property):
-    """gunicorn replaces a killed process; the new one's embedded worker re-runs its jobs."""
+    """serve restarts its worker child when it dies; the new one re-runs the jobs at once."""
     state, llm, port = emulator_state(), slow_llm(ANSWER, seconds=3), free_port()
     with start_server(create_emulator_app(state)) as stream, serve_llm(llm) as llm_server:
         env = {**os.environ, "STREAM_API_KEY": API_KEY, "STREAM_API_SECRET": API_SECRET,
@@ -138,19 +138,20 @@ def _crash_a_serve_process(state, serve, port: int, log: Path) -> float:
     bot = _ServeView(state, log)
     wait_until(lambda: _healthy(port) and state.app.get("custom_action_handler_url"), 60,
                "gptbot serve to start", bot)
-    replies = [_ask(state, f"Question {n}") for n in range(QUESTIONS)]
+    replies = [_ask(state, f"Question {n}", f"room-{n}") for n in range(QUESTIONS)]
     wait_until(lambda: all(bot.shown(r) for r in replies), 30, "every answer under way", bot)
-    [process] = _children(serve.pid)
+    [process] = _workers(serve.pid)
     os.kill(process, signal.SIGKILL)  # an OOM kill of the process doing the answers
-    wait_until(lambda: _children(serve.pid) not in ([], [process]), 30, "a new process", bot)
+    wait_until(lambda: _workers(serve.pid) not in ([], [process]), 30, "a new worker", bot)
     took = wait_until(lambda: bot.finished(replies), 30, "every reply finished", bot)
     assert [bot.text(r) for r in replies] == [ANSWER.strip()] * QUESTIONS
     assert sorted(bot.bot_message_ids()) == sorted(replies)
     return took
 
 
-def _ask(state, text: str) -> str:
-    message = send_user_message(state, "messaging", "general", {"id": "ann"}, f"/gpt {text}")
+def _ask(state, text: str, channel: str) -> str:
+    """In a channel of its own: answers in one conversation run one after the other."""
+    message = send_user_message(state, "messaging", channel, {"id": "ann"}, f"/gpt {text}")
     return f"gpt-{message['id']}"
 
 
@@ -170,10 +171,26 @@ class _ServeView:
 
 
 def _children(pid: int) -> list[int]:
+    """Of every thread: a child started by a thread is listed under that thread's task."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _workers(pid: int) -> list[int]:
+    """serve's child processes that run the worker (the others are gunicorn's)."""
+    return [c for c in _children(pid) if b"worker" in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
     try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return []
+        return b""
 
 
 def _healthy(port: int) -> bool:

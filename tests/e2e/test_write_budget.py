@@ -81,7 +81,8 @@ def test_fifty_answers_share_the_write_budget(tmp_path):
 
 
 def ask(state: EmulatorState, i: int) -> None:
-    send_user_message(state, "messaging", "general", {"id": f"user{i}"}, f"/gpt question {i}")
+    # A channel each: within one conversation the answers would come one after the other.
+    send_user_message(state, "messaging", f"room{i}", {"id": f"user{i}"}, f"/gpt question {i}")
 
 
 def finished(state: EmulatorState) -> list[dict]:

@@ -166,6 +166,8 @@ def test_message_text_is_escaped_and_markdown_rendered(loop: Loop, browser: Any)
 
 
 def test_thread_reply_and_stop_button(loop: Loop, browser: Any) -> None:
+    # The Stop reaches the bot only as Stream documents it: on the bot's WebSocket.
+    loop.state.update_app({"event_hooks": []})
     open_playground(browser, loop.url)
     composer(browser).send_keys("Is anyone around?\n")
     root = wait_for(
@@ -189,5 +191,9 @@ def test_thread_reply_and_stop_button(loop: Loop, browser: Any) -> None:
     assert isinstance(loop.llm, HeldLLM)
     loop.llm.release()  # the stream moves again; the bot sees the stop at its next look
     wait_for(lambda: bot_text(browser, "#thread-messages"), what="the reply in the thread")
+    stopped = wait_for(lambda: not loop.state.messages[reply["id"]].get("generating")
+                       and loop.state.messages[reply["id"]], what="the reply to end")
+    text = stopped["text"]  # the note alone when no word had come yet, else after the text
+    assert text == "Stopped." or text.endswith("\n\n_Stopped._")
     footer = browser.find_element("css selector", "#channel-messages .replies-link")
     wait_for(lambda: footer.text in ("1 reply", "2 replies"), what="the reply count")

@@ -71,9 +71,8 @@ def test_llm_failure_leaves_a_friendly_final_message(http, tmp_path):
     job = job_for(command_payload())
     services.stores.jobs.claim_job(job.key, job.to_payload(), time.time())
     services.answerer.run(job)
-    assert final_texts(http) == [
-        "Sorry, the bot's language model is misconfigured. An operator has to fix it."
-    ]
+    assert final_texts(http) == ["Sorry, I can't answer: the language model's API key was "
+                                 "rejected. An operator has to fix it."]
 
 
 def test_length_cut_answers_say_so(http, tmp_path):

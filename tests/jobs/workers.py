@@ -22,7 +22,6 @@ from tests.support.common import API_KEY, API_SECRET, sse_chat_stream
 from tests.support.loop import chunks, emulator_state
 from tests.support.servers import FakeLLM, serve_llm
 
-CID = "messaging:general"
 # A process space of its own: to the worker there, the processes here are another machine's.
 ELSEWHERE = ("unshare", "--pid", "--fork", "--mount-proc", "--kill-child")
 
@@ -54,9 +53,10 @@ class Deployment:
     tmp: Path
     workers: list[subprocess.Popen] = field(default_factory=list)
 
-    def ask(self, text: str) -> str:
-        """Send a `/gpt` question; returns the id of its reply."""
-        message = send_user_message(self.state, "messaging", "general", {"id": "ann"},
+    def ask(self, text: str, channel: str = "general") -> str:
+        """Send a `/gpt` question; returns the id of its reply. Questions in one channel are
+        answered one after the other (jobs/in_order.py): give each its own to run at once."""
+        message = send_user_message(self.state, "messaging", channel, {"id": "ann"},
                                     f"/gpt {text}")
         return f"gpt-{message['id']}"
 
@@ -85,9 +85,9 @@ class Deployment:
         return str(self.state.messages[reply_id]["text"])
 
     def bot_message_ids(self) -> list[str]:
-        """Every bot message in the channel's timeline, in order (a doubled reply shows twice)."""
+        """Every bot message in every channel's timeline (a doubled reply shows twice)."""
         with self.state._lock:
-            timeline = list(self.state._timeline[CID])
+            timeline = [i for ids in self.state._timeline.values() for i in ids]
         return [i for i in timeline if self.state.messages[i]["user"]["id"] == "gpt-bot"]
 
     def stop_workers(self) -> None:
@@ -104,8 +104,8 @@ class Deployment:
 
 @contextmanager
 def deployment(tmp: Path, llm: FakeLLM, database_url: str | None = None,
-               **settings: str) -> Iterator[Deployment]:
-    state = emulator_state()
+               state: EmulatorState | None = None, **settings: str) -> Iterator[Deployment]:
+    state = state or emulator_state()
     with ExitStack() as stack:
         stream = stack.enter_context(start_server(create_emulator_app(state)))
         llm_server = stack.enter_context(serve_llm(llm))

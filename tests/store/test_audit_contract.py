@@ -40,6 +40,13 @@ def test_a_rerun_replaces_the_record_of_its_reply(stores):
     assert everything(stores) == [audit(1, at=T + 5)]
 
 
+def test_one_record_by_its_reply_id(stores):
+    stores.audit.record_audit(audit(1, moderation=("question:local:ok",)))
+    stores.audit.record_audit(audit(2))
+    assert stores.audit.audit_record("gpt-1") == audit(1, moderation=("question:local:ok",))
+    assert stores.audit.audit_record("gpt-9") is None
+
+
 def test_queries_take_a_half_open_time_range_oldest_first(stores):
     for n in (3, 1, 2, 4):
         stores.audit.record_audit(audit(n))

@@ -42,11 +42,12 @@ def test_register_sets_everything_up_and_is_idempotent(stream, tmp_path):
     assert "gpt" in [c["name"] for c in sdk.get_channel_type("team")["commands"]]
     assert sdk.get_app_settings()["app"]["custom_action_handler_url"] == (
         "https://bot.example.com/webhooks/stream/{type}")
-    assert state.users["gpt-bot"]["name"] == "GPT"
+    assert (state.users["gpt-bot"]["name"], state.users["gpt-bot"]["role"]) == ("GPT", "admin")
     kept, hook = sdk.get_app_settings()["app"]["event_hooks"]
     assert kept == other_hook  # Stream drops hooks missing from an update: keep theirs
     assert hook["webhook_url"] == "https://bot.example.com/webhooks/stream-events"
-    assert hook["event_types"] == ["ai_indicator.stop"]
+    assert hook["event_types"] == ["ai_indicator.stop", "reaction.new", "reaction.deleted"]
+    assert hook["should_send_custom_events"] is True
     assert register(api, config, "https://bot.example.com") == []
 
 

@@ -70,7 +70,8 @@ def test_full_lifecycle_throttles_by_time(api):
         "user": {"id": "gpt-bot"},
     }
     broadcasts = bodies(api, "PATCH", "/ephemeral")
-    assert len(broadcasts) == 3  # at 0.5, 1.0, 1.5 s — not once per token
+    # The first token at once, then at 0.5, 1.0, 1.5 s — not once per token.
+    assert [b["set"]["text"].split()[-1] for b in broadcasts] == ["t0", "t5", "t10", "t15"]
     assert all(b["set"]["generating"] for b in broadcasts)
     persisted = bodies(api, "PUT", "/messages/")
     assert persisted == [
@@ -80,6 +81,22 @@ def test_full_lifecycle_throttles_by_time(api):
         }
     ]
     assert events(api) == ["AI_STATE_THINKING", "AI_STATE_GENERATING", "ai_indicator.clear"]
+
+
+def test_the_first_text_shows_at_once_however_long_the_model_thought(api):
+    clock = FakeClock()
+    writer = make_writer(clock)
+    writer.begin()
+    clock.now += 0.45  # the model's first token comes just before one interval has passed
+    writer.add("Hello")
+    assert [b["set"]["text"] for b in bodies(api, "PATCH", "/ephemeral")] == ["Hello"]
+    clock.now += 0.3  # within the interval after it: held back, coalesced into the next
+    writer.add(" there")
+    assert len(bodies(api, "PATCH", "/ephemeral")) == 1
+    clock.now += 0.2
+    writer.add(",")
+    assert [b["set"]["text"] for b in bodies(api, "PATCH", "/ephemeral")] == [
+        "Hello", "Hello there,"]
 
 
 def test_broadcast_refused_falls_back_to_partial_updates(api):
@@ -92,13 +109,13 @@ def test_broadcast_refused_falls_back_to_partial_updates(api):
     clock = FakeClock()
     writer = make_writer(clock)
     writer.begin()
-    for _ in range(3):  # flushes at +0.6 s and +1.2 s
+    for _ in range(3):  # flushes at once, at +0.6 s and at +1.2 s
         writer.add("word ")
         clock.now += 0.6
     writer.finish()
     assert len(bodies(api, "PATCH", "/ephemeral")) == 1  # refused once, then never tried again
     persisted = bodies(api, "PUT", "/messages/")
-    assert [p["set"]["generating"] for p in persisted] == [True, True, False]
+    assert [p["set"]["generating"] for p in persisted] == [True, True, True, False]
 
 
 def test_transient_errors_are_retried(api):

@@ -2,6 +2,8 @@
 // Plain DOM, no build step. Message text is untrusted: it is only ever inserted through
 // textContent or through renderMarkdown(), which escapes every piece before adding tags.
 
+import { isVoiceRecording, startRecording, toVoiceNote, voiceNote } from "./voice.js";
+
 const API = "/playground/api";
 const CHANNEL_TYPE = "messaging";
 const AI_TEXT = {
@@ -17,6 +19,31 @@ const AVATAR_COLORS = ["#005fff", "#7a5af8", "#e8590c", "#0ca678", "#d6336c", "#
 
 const BOT_ICON = '<svg viewBox="0 0 32 32"><path d="M9 11h14M9 16h9M9 21h5"/></svg>';
 
+// An answer's steps, as Stream's AI components show them: one custom attachment per step
+// (ai_tool_call, ai_reasoning), in order, above the reply's text. Statuses and wording follow
+// Stream's Android ai-compose (AIToolCallPart.kt, AIToolCall.kt, strings.xml); a status we
+// do not know reads as still in progress, like there.
+const STEP_PREFIX = "ai_";
+const TOOL_STATUS_TEXT = {
+  "running": "In progress",
+  "completed": "Completed",
+  "failed": "Didn't complete",
+  "cancelled": "Cancelled",
+  "awaiting_approval": "Waiting for approval",
+  "awaiting_client": "Waiting for the device",
+};
+const FINISHED_STATUSES = new Set(["completed", "failed", "cancelled"]);
+const STATUS_AS_DETAIL = new Set(["failed", "cancelled", "awaiting_approval", "awaiting_client"]);
+const STEP_ICONS = {
+  completed: '<svg viewBox="0 0 24 24"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>',
+  failed: '<svg viewBox="0 0 24 24"><path d="M12 6.5v7M12 17.5v.01"/></svg>',
+  cancelled: '<svg viewBox="0 0 24 24"><path d="M7 7l10 10M17 7L7 17"/></svg>',
+  awaiting_approval: '<svg viewBox="0 0 24 24"><circle cx="12" cy="12" r="8"/><path d="M12 8v4l2.5 2"/></svg>',
+  awaiting_client: '<svg viewBox="0 0 24 24"><rect x="7" y="3" width="10" height="18" rx="2"/><path d="M11 17.5h2"/></svg>',
+  reasoning: '<svg viewBox="0 0 24 24"><path d="M9 18h6M10 21h4M12 3a6 6 0 0 0-3.5 10.9c.6.5 1 1.2 1 2.1h5c0-.9.4-1.6 1-2.1A6 6 0 0 0 12 3z"/></svg>',
+  unknown: '<svg viewBox="0 0 24 24"><path d="M12 4l1.8 5.2L19 11l-5.2 1.8L12 18l-1.8-5.2L5 11l5.2-1.8z"/></svg>',
+};
+
 const $ = (id) => document.getElementById(id);
 
 const store = {
@@ -27,6 +54,7 @@ const store = {
   ai: new Map(),         // message id -> AI state from ai_indicator events
   aiMessage: new Map(),  // message id -> the bot's optional note (ai_message)
   hooks: new Map(),      // message id -> last webhook delivery (dev detail)
+  stepOpen: new Map(),   // message id/step -> open or closed, when the reader chose
   unread: new Map(),     // cid -> count of messages that arrived while elsewhere
   thread: null,          // parent message id of the open thread
   commands: [],          // commands enabled on the current channel's type
@@ -81,8 +109,11 @@ function renderBlocks(text) {
     }
     flushList();
     const heading = line.match(/^#{1,6}\s+(.*)$/);
+    // A quote line: how a voice answer shows what was heard ("> 🎤 …").
+    const quote = line.match(/^\s*>\s?(.*)$/);
     if (!line.trim()) flushParagraph();
     else if (heading) { flushParagraph(); out.push(`<h4>${renderInline(heading[1])}</h4>`); }
+    else if (quote) { flushParagraph(); out.push(`<blockquote>${renderInline(quote[1])}</blockquote>`); }
     else paragraph.push(line);
   }
   flushParagraph();
@@ -334,6 +365,7 @@ function renderList(container, scroller, messages, options = {}) {
 function messageSignature(message, continued, options) {
   const hook = store.hooks.get(message.id);
   return JSON.stringify([message.updated_at, message.text, message.type, message.generating,
+    message.attachments,
     message.reply_count, message.user.name, store.ai.get(message.id), hook && hook.seq,
     continued, Boolean(options.inThread), store.me.id]);
 }
@@ -380,6 +412,10 @@ function messageMeta(message, mine) {
 function messageBubble(message) {
   const bubble = document.createElement("div");
   bubble.className = "bubble";
+  const steps = messageSteps(message);
+  if (steps) bubble.append(steps);
+  (Array.isArray(message.attachments) ? message.attachments : [])
+    .filter(isVoiceRecording).forEach((attachment) => bubble.append(voiceNote(attachment)));
   const text = document.createElement("div");
   text.className = "message-text";
   if (message.type === "deleted") text.textContent = "This message was deleted.";
@@ -398,6 +434,147 @@ function typingDots() {
   const dots = span("typing-dots", "");
   dots.append(span("", ""), span("", ""), span("", ""));
   return dots;
+}
+
+// -- an answer's steps (ai_tool_call, ai_reasoning attachments) ----------------------------
+
+function messageSteps(message) {
+  const steps = (Array.isArray(message.attachments) ? message.attachments : [])
+    .filter((a) => a && typeof a === "object" && stepField(a, "type").startsWith(STEP_PREFIX));
+  if (!steps.length) return null;
+  const list = document.createElement("div");
+  list.className = "ai-steps";
+  steps.forEach((step, index) => {
+    const key = `${message.id}/${stepField(step, "type")}/${stepField(step, "id") || index}`;
+    list.append(renderStep(step, key));
+  });
+  return list;
+}
+
+function renderStep(step, key) {
+  // A newer format of a known kind is shown like an unknown kind, as Stream's SDKs do.
+  const version = stepNumber(step, "v");
+  const known = version === null || version <= 1;
+  const kind = stepField(step, "type");
+  if (known && kind === "ai_tool_call") return toolCallStep(step, key);
+  if (known && kind === "ai_reasoning") return reasoningStep(step, key);
+  const node = document.createElement("div");
+  node.className = "ai-step unsupported";
+  node.append(stepIcon("unknown"), span("ai-step-title", "A step this app version can't show"));
+  return node;
+}
+
+function toolCallStep(step, key) {
+  const status = stepField(step, "status") || "running";
+  const name = stepField(step, "name");
+  const finished = FINISHED_STATUSES.has(status);
+  const duration = finished ? stepNumber(step, "duration_ms") : null;
+  const detail = stepField(step, "summary")
+    || (STATUS_AS_DETAIL.has(status) ? TOOL_STATUS_TEXT[status] : "");
+  const { node, head } = collapsible(`ai-step tool-call`, key, false);
+  node.dataset.status = status;
+  const title = stepField(step, "display_title") || name.replaceAll("_", " ") || "Tool";
+  head.append(stepIcon(status), stepTitle(title, detail), stepDuration(duration));
+  const body = stepBody();
+  body.append(stepFact("Tool", name || "—", true),
+    stepFact("Status", TOOL_STATUS_TEXT[status] || status));
+  const args = step.arguments;
+  if (args && typeof args === "object") {
+    const pre = document.createElement("pre");
+    pre.className = "ai-step-arguments";
+    pre.textContent = JSON.stringify(args, null, 2);
+    body.append(pre);
+  }
+  node.append(body);
+  return node;
+}
+
+function reasoningStep(step, key) {
+  const status = stepField(step, "status") || "completed";
+  const streaming = status === "streaming";
+  const duration = stepNumber(step, "duration_ms");
+  const time = duration === null ? "" : formatDuration(duration);
+  const label = streaming ? (time ? `Thinking… ${time}` : "Thinking…")
+    : (time ? `Thought for ${time}` : "Thought process");
+  // Open while the model thinks, folded once it is done, unless the reader chose.
+  const { node, head } = collapsible("ai-step reasoning", key, streaming);
+  node.dataset.status = status;
+  head.append(stepIcon(streaming ? "running" : "reasoning"),
+    stepTitle(label, stepField(step, "summary")), stepDuration(null));
+  const body = stepBody();
+  const preview = stepField(step, "preview");
+  const text = document.createElement("div");
+  text.className = "ai-step-preview message-text";
+  if (preview) text.innerHTML = renderMarkdown(preview);  // escapes every piece
+  else text.textContent = streaming ? "…" : "No reasoning text was shared.";
+  body.append(text);
+  node.append(body);
+  return node;
+}
+
+function collapsible(className, key, openByDefault) {
+  const node = document.createElement("details");
+  node.className = className;
+  node.open = store.stepOpen.has(key) ? store.stepOpen.get(key) : openByDefault;
+  const head = document.createElement("summary");
+  head.className = "ai-step-head";
+  // Clicks (and Enter/Space) come before the toggle: `open` still holds the old value.
+  head.addEventListener("click", () => store.stepOpen.set(key, !node.open));
+  node.append(head);
+  return { node, head };
+}
+
+function stepIcon(status) {
+  const icon = span("ai-step-icon", "");
+  icon.dataset.icon = STEP_ICONS[status] ? status : "running";
+  if (STEP_ICONS[status]) icon.innerHTML = STEP_ICONS[status];  // a constant of this file
+  icon.setAttribute("aria-hidden", "true");
+  return icon;
+}
+
+function stepTitle(title, detail) {
+  const text = span("ai-step-text", "");
+  text.append(span("ai-step-title", title));
+  if (detail) text.append(span("ai-step-detail", detail));
+  return text;
+}
+
+function stepDuration(ms) {
+  return span("ai-step-duration", ms === null ? "" : formatDuration(ms));
+}
+
+function stepBody() {
+  const body = document.createElement("div");
+  body.className = "ai-step-body";
+  return body;
+}
+
+function stepFact(label, value, mono = false) {
+  const row = document.createElement("div");
+  row.className = "ai-step-fact";
+  row.append(span("ai-step-label", label), span(mono ? "ai-step-value mono" : "ai-step-value", value));
+  return row;
+}
+
+function stepField(step, key) {
+  // Read like Stream's decoder: a value of another type, or an empty string, is missing.
+  const value = step[key];
+  return typeof value === "string" ? value : "";
+}
+
+function stepNumber(step, key) {
+  const value = step[key];
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+export function formatDuration(ms) {
+  // "0.4s", "7s", "2m", "1m 5s", as Stream's components write durations.
+  const seconds = ms / 1000;
+  if (seconds < 1) return `${(Math.round(seconds * 10) / 10).toFixed(1)}s`;
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = Math.round(seconds - minutes * 60);
+  return rest ? `${minutes}m ${rest}s` : `${minutes}m`;
 }
 
 function messageAiState(message) {
@@ -521,8 +698,10 @@ function makeComposer(slot, parentId) {
     suggestions: slot.querySelector(".suggestions"),
     items: slot.querySelector(".suggestion-items"),
     error: slot.querySelector(".composer-error"),
-    commands: [], selected: 0,
+    mic: slot.querySelector(".mic-button"),
+    commands: [], selected: 0, recording: null,
   };
+  pane.mic.addEventListener("click", () => toggleRecording(pane));
   pane.textarea.addEventListener("input", () => { autosize(pane.textarea); updateSuggestions(pane); });
   pane.textarea.addEventListener("keydown", (event) => onComposerKey(pane, event));
   pane.form.addEventListener("submit", (event) => { event.preventDefault(); submit(pane); });
@@ -632,6 +811,62 @@ async function submit(pane) {
   } catch (error) {
     pane.textarea.value = text;  // give the text back so nothing typed is lost
     showError(pane, error.message);
+  }
+}
+
+// -- voice notes: record, transcode to 16 kHz WAV, upload, send with /gpt ------------------
+
+async function toggleRecording(pane) {
+  if (pane.recording) {
+    const recording = pane.recording;
+    pane.recording = null;
+    setRecording(pane, false);
+    await sendVoice(pane, await recording.stop());
+    return;
+  }
+  showError(pane, "");
+  try {
+    pane.recording = await startRecording();
+    setRecording(pane, true);
+  } catch (error) {
+    showError(pane, `Cannot record: ${error.message}`);
+  }
+}
+
+function setRecording(pane, on) {
+  pane.mic.classList.toggle("recording", on);
+  // When the recording began: a test (or a curious user) can tell how long it has run.
+  if (on) pane.mic.dataset.since = String(Date.now()); else delete pane.mic.dataset.since;
+  pane.mic.title = on ? "Stop and send to /gpt" : "Record a voice message for /gpt";
+}
+
+async function sendVoice(pane, blob) {
+  const channel = currentChannel();
+  const typed = pane.textarea.value.trim();
+  // The recording rides on the command message, as a composer that stacks it with text.
+  const text = typed.startsWith("/") ? typed : `/gpt ${typed}`.trim();
+  try {
+    const note = await toVoiceNote(blob);
+    const form = new FormData();
+    const title = `audio_recording_${new Date().toISOString()}.wav`;
+    form.append("file", note.wav, title);
+    form.append("channel_type", channel.type);
+    form.append("channel_id", channel.id);
+    form.append("user", store.me.id);
+    const response = await fetch(`${API}/upload`, { method: "POST", body: form });
+    const uploaded = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(uploaded.error || `${response.status} upload failed`);
+    const attachment = { type: "voiceRecording", asset_url: uploaded.file, title,
+      mime_type: "audio/wav", file_size: note.wav.size,
+      duration: Math.round(note.duration * 100) / 100, waveform_data: note.waveform };
+    pane.textarea.value = "";
+    autosize(pane.textarea);
+    const { message } = await api("/send", { channel_type: channel.type, channel_id: channel.id,
+      user: store.me, text, parent_id: pane.parentId(), attachments: [attachment] });
+    if (message.type !== "deleted") addMessage(message, true);
+    scheduleRender();
+  } catch (error) {
+    showError(pane, `Voice message not sent: ${error.message}`);
   }
 }
 

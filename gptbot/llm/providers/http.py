@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 from urllib3.exceptions import HTTPError as TransportError
@@ -108,7 +109,7 @@ class StreamingHttp:
     @classmethod
     def from_config(cls, config: Config, session: requests.Session | None = None) -> StreamingHttp:
         return cls(
-            session or requests.Session(),
+            session or pooled_session(config.concurrency),
             config.llm_connect_timeout,
             config.llm_idle_timeout,
             config.llm_max_retries,
@@ -121,6 +122,15 @@ class StreamingHttp:
     def ndjson_lines(self, response: requests.Response) -> Iterator[str]:
         """The body as newline-delimited JSON lines (not yet parsed)."""
         return decode_ndjson(self.iter_bytes(response))
+
+
+def pooled_session(size: int) -> requests.Session:
+    """A session that keeps up to `size` connections alive per host: one per answer that
+    may stream at once (GPTBOT_CONCURRENCY), so none is opened and thrown away each time."""
+    session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, HTTPAdapter(pool_maxsize=max(size, 10)))
+    return session
 
 
 def _is_retryable(exc: BaseException) -> bool:

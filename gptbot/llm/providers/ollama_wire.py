@@ -18,6 +18,7 @@ from gptbot.core.events import (
 )
 from gptbot.core.types import ChatMessage, ChatRequest, ToolCall
 from gptbot.llm.providers.base import arguments_object
+from gptbot.llm.providers.ollama_shapes import fast_events
 from gptbot.llm.providers.openai_wire import chat_body, function_call_delta  # OpenAI's shapes
 from gptbot.llm.providers.wire_common import (
     count,
@@ -43,6 +44,14 @@ def map_line(line: str) -> list[StreamEvent]:
     Tool calls are numbered by position within this line only; the provider renumbers
     them across the stream (see WholeCallNumbering).
     """
+    # Typed decoding of the common line costs a fraction of json.loads into dicts; what
+    # it does not fit takes the general path, with the same result.
+    fast = fast_events(line)
+    return map_line_dict(line) if fast is None else fast
+
+
+def map_line_dict(line: str) -> list[StreamEvent]:
+    """The general path of `map_line`: any line, read from `json.loads` dicts."""
     chunk = load_object(line, "Ollama line")
     if chunk.get("error"):
         return [StreamError(str(chunk["error"]))]

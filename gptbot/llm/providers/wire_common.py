@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from gptbot.core.events import (
     RefusalDelta,
@@ -22,6 +24,8 @@ from gptbot.core.events import (
 from gptbot.core.types import ChatMessage
 
 Turn = dict[str, Any]  # one message of a request body, in the vendor's own shape
+Shape = TypeVar("Shape")
+NULL = msgspec.Raw(b"null")  # the default of a Raw field, so "absent" reads like null
 
 
 def load_json(data: str, what: str) -> Any:
@@ -30,6 +34,26 @@ def load_json(data: str, what: str) -> Any:
         return json.loads(data)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{what} is not valid JSON ({exc.msg} at {exc.pos})") from None
+
+
+def decode_shape(decoder: msgspec.json.Decoder[Shape], data: str) -> Shape | None:
+    """`data` in the decoder's typed shape (a fast path), or None when it does not fit.
+
+    None covers everything the fast path does not read exactly like `json.loads`: invalid
+    JSON, a value of another type, an unusual field. The caller then takes the general
+    dict path, which gives the old result or the old clean ValueError. One decoder per
+    shape serves every streaming thread: their methods are thread-safe since msgspec 0.16.
+    """
+    try:
+        return decoder.decode(data)
+    except (msgspec.DecodeError, UnicodeEncodeError):  # a lone surrogate cannot be UTF-8
+        return None
+
+
+def raw_object(raw: msgspec.Raw) -> Any:
+    """A field the fast path kept as raw JSON, parsed by `json.loads`: values that ride
+    along as dicts (usage in `Usage.raw`) must be exactly what the dict path gives."""
+    return json.loads(bytes(raw).decode())  # str, so json.loads never guesses UTF-16
 
 
 def load_object(data: str, what: str) -> dict[str, Any]:
@@ -55,7 +79,9 @@ def text_deltas(thinking: Any, text: Any, refusal: Any = None) -> list[StreamEve
 
 def count(value: Any) -> int | None:
     """`value` if it is a token count (an int >= 0), else None: not stated."""
-    return value if strict_int(value) is not None and value >= 0 else None
+    # strict_int spelled out: Gemini has several counts in every chunk.
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    return value if is_int and value >= 0 else None
 
 
 def first_count(*values: Any) -> int | None:

@@ -10,10 +10,12 @@ from gptbot.store import Stores
 from gptbot.store.redis.answer_cache import RedisAnswers
 from gptbot.store.redis.audit import RedisAudit
 from gptbot.store.redis.conversations import RedisConversations
+from gptbot.store.redis.feedback import RedisFeedback
 from gptbot.store.redis.jobs import RedisJobs
 from gptbot.store.redis.ledger import RedisLedger
 from gptbot.store.redis.limits import RedisLimits
 from gptbot.store.redis.settings import RedisSettings
+from gptbot.store.redis.turn_order import RedisTurnOrder
 
 
 def open_redis(url: str, prefix: str = "gptbot:") -> Stores:
@@ -26,5 +28,6 @@ def redis_stores(client: Any, prefix: str = "gptbot:") -> Stores:
         jobs=RedisJobs(client, prefix), conversations=RedisConversations(client, prefix),
         settings=RedisSettings(client, prefix), limits=RedisLimits(client, prefix),
         ledger=RedisLedger(client, prefix), answers=RedisAnswers(client, prefix),
-        audit=RedisAudit(client, prefix), close=client.close,
+        audit=RedisAudit(client, prefix), feedback=RedisFeedback(client, prefix),
+        turn_order=RedisTurnOrder(client, prefix), close=client.close,
     )

@@ -35,6 +35,10 @@ class RedisAudit:
             if ids else []
         return sorted((r for r in found if query.matches(r)), key=lambda r: (r.at, r.reply_id))
 
+    def audit_record(self, reply_id: str) -> AuditRecord | None:
+        data = self._redis.hget(self._records, reply_id)
+        return _record(data) if data else None
+
     def prune_audit(self, before: float) -> int:
         ids = self._redis.zrangebyscore(self._by_time, "-inf", _high(before))
         return self._delete(ids)

@@ -31,6 +31,11 @@ class SqliteAudit:
         found = self._db.execute(sql + " ORDER BY at, rowid", tuple(params)).fetchall()
         return [_record(values) for values in found]
 
+    def audit_record(self, reply_id: str) -> AuditRecord | None:
+        found = self._db.execute(f"SELECT {_COLUMNS} FROM audit WHERE reply_id = ?",
+                                 (reply_id,)).fetchone()
+        return _record(found) if found else None
+
     def prune_audit(self, before: float) -> int:
         return self._db.execute("DELETE FROM audit WHERE at < ?", (before,)).rowcount
 

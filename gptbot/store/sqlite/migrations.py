@@ -116,4 +116,31 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX summary_users_user ON summary_users (user_id);
     """,
+    # 9: votes (👍/👎) on the bot's replies, one per person and reply.
+    """
+    CREATE TABLE votes (
+        at REAL NOT NULL,
+        reply_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        vote INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        persona TEXT NOT NULL,
+        cost_usd REAL,
+        PRIMARY KEY (reply_id, user_id)
+    );
+    CREATE INDEX votes_at ON votes (at);
+    CREATE INDEX votes_user ON votes (user_id);
+    """,
+    # 10: each conversation's questions in the order they were asked (answers one by one).
+    """
+    CREATE TABLE turn_order (
+        conversation TEXT NOT NULL,
+        key TEXT NOT NULL,
+        asked_at REAL NOT NULL,
+        PRIMARY KEY (conversation, key)
+    );
+    CREATE INDEX turn_order_asked ON turn_order (conversation, asked_at, key);
+    CREATE INDEX turn_order_at ON turn_order (asked_at);
+    """,
 ]

@@ -1,0 +1,74 @@
+"""The doctor's check graph, in dependency order, and the entry points that run it.
+
+    configuration
+    Stream API → Stream credentials → bot user → /gpt command → channel type 'x' (each)
+                                                                      ↓
+    public URL (GPTBOT_PUBLIC_URL or ngrok) ─────────────────→ webhook URL → event hooks
+    language model            store      job queue      prices      moderation
+
+startup.py runs only the first two Stream links, for `gptbot serve` and `gptbot setup`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gptbot.config import Config
+from gptbot.core.errors import GptBotError
+from gptbot.diagnosis import infra_checks as infra
+from gptbot.diagnosis import model_checks as models
+from gptbot.diagnosis import stream_checks as stream
+from gptbot.diagnosis import webhook_checks as hooks
+from gptbot.diagnosis.catalog import Problem
+from gptbot.diagnosis.graph import Check, Context, Diagnosis, Result, failed, run
+
+CONFIGURATION = "configuration"
+EVENT_HOOKS = "event hooks"
+
+
+def stream_checks(config: Config) -> list[Check]:
+    command = f"/{config.command} command"
+    types = [f"channel type {name!r}" for name in config.channel_types]
+    return [
+        Check(stream.REACH, stream.reach),
+        Check(stream.CREDENTIALS, stream.credentials, (stream.REACH,)),
+        Check(stream.BOT_USER, stream.bot_user, (stream.CREDENTIALS,)),
+        Check(command, stream.command, (stream.BOT_USER,)),
+        *(Check(label, stream.channel_type(name), (command,))
+          for label, name in zip(types, config.channel_types, strict=True)),
+        Check(hooks.PUBLIC_URL, hooks.public_url),
+        Check(hooks.WEBHOOK, hooks.webhook, (stream.CREDENTIALS, *types, hooks.PUBLIC_URL)),
+        Check(EVENT_HOOKS, hooks.event_hooks, (hooks.WEBHOOK,)),
+    ]
+
+
+def runtime_checks(config: Config) -> list[Check]:
+    checks = [
+        Check(models.MODEL, models.model),
+        Check("store", infra.store),
+        # One Redis for both: when the store cannot open, the queue's failure is the same one.
+        Check("job queue", infra.queue,
+              ("store",) if config.queue_url == config.database_url else ()),
+        # A worker/concurrency check (GPTBOT_CONCURRENCY) belongs here, after the queue.
+        Check("prices", infra.prices),
+    ]
+    if infra.wants_moderation(config):
+        checks.append(Check("moderation", infra.moderation))
+    return checks
+
+
+def diagnose(environ: Mapping[str, str] | None = None, port: int | None = None,
+             timeout: float = 5.0) -> Diagnosis:
+    """Every check, in order; a configuration that does not load stops here."""
+    try:
+        config = Config.from_env(environ)
+    except GptBotError as exc:
+        return Diagnosis((_config_failure(exc),))
+    ok = Result(CONFIGURATION, "ok", f"provider {config.provider}, model {config.model}")
+    context = Context(config, port, timeout)
+    checks = stream_checks(config) + runtime_checks(config)
+    return Diagnosis((ok, *run(checks, context).results))
+
+
+def _config_failure(exc: GptBotError) -> Result:
+    return failed(Check(CONFIGURATION, lambda _: ""), Problem("config.invalid", error=str(exc)))
