@@ -57,8 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["install"])
     models.add_argument("name", help="qwen2.5-coder-1.5b, qwen2.5-coder-0.5b or smollm2-135m")
     models.set_defaults(run=_models)
-    doctor = sub.add_parser("doctor", help="check the whole setup; non-zero exit when broken")
-    doctor.add_argument("--port", type=int, default=8000, help="local port ngrok forwards to")
+    doctor = sub.add_parser("doctor", help="check the whole setup: exit 1 broken, 2 warnings")
+    from gptbot.cli.doctor import add_arguments as add_doctor_arguments
+
+    add_doctor_arguments(doctor)
     doctor.set_defaults(run=_doctor)
     worker = sub.add_parser("worker", help="run only the job worker (for Redis deployments)")
     # `gptbot serve` starts its worker so: stop on its signal or when it is gone.
@@ -131,11 +133,9 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from gptbot.cli.doctor import render, run_checks
+    from gptbot.cli.doctor import run
 
-    checks = run_checks(port=args.port)
-    print(render(checks))
-    return 0 if all(check.ok for check in checks) else 1
+    return run(args)
 
 
 def _worker(args: argparse.Namespace) -> int:
