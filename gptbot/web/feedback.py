@@ -16,7 +16,7 @@ from typing import Any
 
 from gptbot.config import Config
 from gptbot.conversation.prompts import Prompts
-from gptbot.store import AuditStore, FeedbackStore, Vote
+from gptbot.store import AuditRecord, AuditStore, FeedbackStore, Vote
 from gptbot.stream.reply import REPLY_PREFIX
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,10 @@ class Feedback:
         voter = _text(reaction, "user_id") or _text(_dict(event, "user"), "id")
         if not (vote and voter and self._is_ours(message_id, message)):
             return "ignored"
-        reply_id = self._reply_of(message_id)
+        reply_id, record = self._reply_of(message_id)
         if event["type"] == DELETED:
             return "withdrawn" if self.votes.withdraw_vote(reply_id, voter, vote) else "ignored"
-        self.votes.record_vote(self._vote(reply_id, voter, _cid(event, message), vote))
+        self.votes.record_vote(self._vote(reply_id, record, voter, _cid(event, message), vote))
         log.info("%s on %s", "👍" if vote > 0 else "👎", reply_id)
         return "voted"
 
@@ -51,15 +51,20 @@ class Feedback:
         author = _text(_dict(message, "user"), "id")
         return message_id.startswith(REPLY_PREFIX) and author in ("", self.config.bot_user_id)
 
-    def _reply_of(self, message_id: str) -> str:
-        """The reply a part belongs to: its own id when the audit log knows it."""
+    def _reply_of(self, message_id: str) -> tuple[str, AuditRecord | None]:
+        """The reply a part belongs to (its own id when the audit log knows it), with the
+        reply's audit record: looked up once, here."""
+        if self.audit is None:
+            return message_id, None
+        record = self.audit.audit_record(message_id)
         part = _PART.match(message_id)
-        if part is None or self.audit is None or self.audit.audit_record(message_id):
-            return message_id
-        return part.group(1) if self.audit.audit_record(part.group(1)) else message_id
+        if record is not None or part is None:
+            return message_id, record
+        whole = self.audit.audit_record(part.group(1))
+        return (part.group(1), whole) if whole is not None else (message_id, None)
 
-    def _vote(self, reply_id: str, voter: str, cid: str, vote: int) -> Vote:
-        record = self.audit.audit_record(reply_id) if self.audit is not None else None
+    def _vote(self, reply_id: str, record: AuditRecord | None, voter: str, cid: str,
+              vote: int) -> Vote:
         model = record.model if record else ""
         cost = record.cost_usd if record else None
         return Vote(time.time(), reply_id, voter, cid, vote, model,
