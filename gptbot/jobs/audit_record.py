@@ -67,7 +67,7 @@ class Auditor:
         if self.ledger is None:
             return []
         since = job.asked_at or now - DAY_S  # an old payload without the time it was asked
-        return [row for row in self.ledger.rows(since, now + 1.0) if row.reply_id == job.reply_id]
+        return self.ledger.reply_rows(job.reply_id, since)
 
     def _redact(self, text: str) -> str:
         if self.redactor is not None and self.redactor.enabled:

@@ -36,6 +36,11 @@ class LedgerStore(Protocol):
     def rows(self, since: float, until: float) -> list[LedgerRow]:
         """Rows with since ≤ at < until, oldest first (same `at`: in recording order)."""
 
+    def reply_rows(self, reply_id: str, since: float) -> list[LedgerRow]:
+        """One reply's rows with at ≥ since, oldest first: what its audit row sums. Read
+        without the other replies' rows, which a thousand answers at once would make
+        quadratic."""
+
     def prune_ledger(self, before: float) -> int:
         """Delete rows with at < before; returns how many."""
 

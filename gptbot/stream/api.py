@@ -34,6 +34,7 @@ from gptbot.stream.retry import (
     is_transient_write,
     retry_policy,
 )
+from gptbot.stream.transport import HotWrites
 from gptbot.stream.write_budget import EVENTS, MESSAGES, RateLimitReset, TokenBuckets, WriteBudget
 from gptbot.telemetry import Telemetry
 
@@ -94,6 +95,7 @@ class StreamApi:
         self._message_limits: dict[str, int] = {}
         self._reset = RateLimitReset(clock)
         self._reset.attach(getattr(client, "session", None))
+        self.hot = HotWrites(client, self._reset.record)
         wait = WaitForReset(self._reset, clock, max_wait)
         self._retrying = retry_policy(is_transient, attempts, wait, sleep)
         self._retrying_writes = retry_policy(
@@ -201,9 +203,10 @@ class StreamApi:
 
     def send_message(self, cid: tuple[str, str], message: dict[str, Any], user_id: str) -> dict:
         """Posts the message; MessageExists when its id is taken by our earlier attempt."""
-        send = self.client.channel(*cid).send_message
+        body = {"message": {**message, "user": {"id": user_id}}, "skip_push": True}
         try:
-            sent = self.must_write(MESSAGES, send, message, user_id, skip_push=True)["message"]
+            sent = self.must_write(MESSAGES, self.hot.post, _channel_path(cid, "message"),
+                                   body)["message"]
             self.telemetry.stream_write("persisted")
             return sent
         except StreamAPIException as exc:
@@ -251,12 +254,12 @@ class StreamApi:
         return self.try_write(self._show, message_id, fields, user_id, first=first)
 
     def _update(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
-        self.client.update_message_partial(message_id, {"set": fields}, user_id)
+        self.hot.put(f"messages/{message_id}", {"set": fields, "user": {"id": user_id}})
         self.telemetry.stream_write("persisted")
 
     def _broadcast(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
         body = {"set": fields, "user": {"id": user_id}}
-        self.client.patch(f"messages/{message_id}/ephemeral", data=body)
+        self.hot.patch(f"messages/{message_id}/ephemeral", body)
         self.telemetry.stream_write("broadcast")
 
     def _show(self, message_id: str, fields: dict[str, Any], user_id: str) -> None:
@@ -274,7 +277,8 @@ class StreamApi:
         self._update(message_id, fields, user_id)
 
     def send_event(self, cid: tuple[str, str], event: dict[str, Any], user_id: str) -> None:
-        self.must_write(EVENTS, self.client.channel(*cid).send_event, event, user_id)
+        body = {"event": {**event, "user": {"id": user_id}}}
+        self.must_write(EVENTS, self.hot.post, _channel_path(cid, "event"), body)
         self.telemetry.stream_write("event")
 
     def channel_messages(self, cid: tuple[str, str], limit: int) -> list[dict[str, Any]]:
@@ -321,3 +325,7 @@ class StreamApi:
 
     def update_channel_type(self, name: str, **fields: Any) -> None:
         self.call(self.client.update_channel_type, name, **fields)
+
+
+def _channel_path(cid: tuple[str, str], what: str) -> str:
+    return f"channels/{cid[0]}/{cid[1]}/{what}"

@@ -191,12 +191,16 @@ class RateLimitReset:
     def latest(self) -> float | None:
         return getattr(self._local, "reset", None)
 
-    def _record(self, response: Any, *args: Any, **kwargs: Any) -> None:
-        self._local.reset = self._reset_of(response) if response.status_code == 429 else None
+    def record(self, status: int, headers: Any) -> None:
+        """Also called by the hot-write path (transport.py), which runs no session hooks."""
+        self._local.reset = self._reset_of(headers) if status == 429 else None
 
-    def _reset_of(self, response: Any) -> float | None:
-        reset = parse_reset(response.headers.get("x-ratelimit-reset"))
-        delay = parse_retry_after(response.headers.get("retry-after"))
+    def _record(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        self.record(response.status_code, response.headers)
+
+    def _reset_of(self, headers: Any) -> float | None:
+        reset = parse_reset(headers.get("x-ratelimit-reset"))
+        delay = parse_retry_after(headers.get("retry-after"))
         retry_at = None if delay is None else self.clock() + delay
         known = [at for at in (reset, retry_at) if at is not None]
         return max(known) if known else None

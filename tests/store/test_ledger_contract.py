@@ -89,3 +89,15 @@ def test_prune_deletes_rows_before_a_time_and_counts_them(stores):
 def test_an_empty_ledger_has_no_rows(stores):
     assert stores.ledger.rows(0, T * 2) == []
     assert stores.ledger.prune_ledger(before=T * 2) == 0
+
+
+def test_reply_rows_are_that_replys_since_a_time_in_recording_order(stores):
+    ledger = stores.ledger
+    ledger.record(call(T - 10, reply_id="gpt-1", model="too-early"))
+    ledger.record(call(T + 2, reply_id="gpt-1", model="second"))
+    ledger.record(call(T + 1, reply_id="gpt-2", model="other reply"))
+    ledger.record(call(T + 1, reply_id="gpt-1", model="first"))
+    ledger.record(call(T + 2, reply_id="gpt-1", model="third"))
+    assert [row.model for row in ledger.reply_rows("gpt-1", T)] == ["first", "second", "third"]
+    assert [row.model for row in ledger.reply_rows("gpt-2", T)] == ["other reply"]
+    assert ledger.reply_rows("gpt-3", T) == []

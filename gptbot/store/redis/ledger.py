@@ -1,9 +1,11 @@
 """The usage ledger in Redis: one sorted set of JSON rows scored by `at`.
 
-Owns the keys `ledger` (the rows), `ledger:seq` (a counter) and `ledger:user:<id>` (the
-members of each user's rows, so forgetting a user needs no scan). Each member starts with a
-zero-padded sequence number, which keeps identical rows apart and, since members of equal
-score sort by their bytes, keeps rows of the same `at` in recording order.
+Owns the keys `ledger` (the rows), `ledger:seq` (a counter), `ledger:user:<id>` (the
+members of each user's rows, so forgetting a user needs no scan) and `ledger:reply:<id>`
+(each reply's members for its audit row, kept a day: the audit is written as the answer
+ends). Each member starts with a zero-padded sequence number, which keeps identical rows
+apart and, since members of equal score sort by their bytes, keeps rows of the same `at` in
+recording order.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from gptbot.store.ledger import FORGOTTEN, LedgerRow
 
 _SEQ_DIGITS = 20
 
-# KEYS: ledger, seq, the user's index. ARGV: at, row JSON.
+# KEYS: ledger, seq, the user's index, the reply's index. ARGV: at, row JSON, index TTL.
 _RECORD = """
 local member = string.format('%020d', redis.call('INCR', KEYS[2])) .. ARGV[2]
 redis.call('ZADD', KEYS[1], ARGV[1], member)
 redis.call('SADD', KEYS[3], member)
+redis.call('SADD', KEYS[4], member)
+redis.call('EXPIRE', KEYS[4], ARGV[3])
 """
+REPLY_INDEX_S = 86_400
 
 # KEYS: ledger, the user's index. ARGV: old member, new member, … (pairs).
 # A member that is gone (pruned) is only dropped from the index.
@@ -46,12 +51,22 @@ class RedisLedger:
         self._ledger = prefix + "ledger"
         self._seq = prefix + "ledger:seq"
         self._users = prefix + "ledger:user:"
+        self._replies = prefix + "ledger:reply:"
         self._record = client.register_script(_RECORD)
         self._swap = client.register_script(_SWAP)
 
     def record(self, row: LedgerRow) -> None:
-        args = [repr(float(row.at)), _json(row)]
-        self._record(keys=[self._ledger, self._seq, self._users + row.user_id], args=args)
+        args = [repr(float(row.at)), _json(row), REPLY_INDEX_S]
+        keys = [self._ledger, self._seq, self._users + row.user_id, self._replies + row.reply_id]
+        self._record(keys=keys, args=args)
+
+    def reply_rows(self, reply_id: str, since: float) -> list[LedgerRow]:
+        # Members sort by their sequence number: recording order. A row forget-me rewrote
+        # keeps its old text here for at most a day; only the audit of an answer ending then
+        # reads it, and its tokens and cost are the same.
+        members = sorted(self._redis.smembers(self._replies + reply_id))
+        rows = [_row(member) for member in members]
+        return sorted((row for row in rows if row.at >= since), key=lambda row: row.at)
 
     def rows(self, since: float, until: float) -> list[LedgerRow]:
         members = self._redis.zrangebyscore(self._ledger, repr(float(since)), f"({float(until)!r}")

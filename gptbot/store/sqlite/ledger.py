@@ -26,6 +26,13 @@ class SqliteLedger:
         ).fetchall()
         return [_row(values) for values in found]
 
+    def reply_rows(self, reply_id: str, since: float) -> list[LedgerRow]:
+        found = self._db.execute(
+            f"SELECT {_COLUMNS} FROM ledger WHERE reply_id = ? AND at >= ? ORDER BY at, id",
+            (reply_id, since),
+        ).fetchall()
+        return [_row(values) for values in found]
+
     def prune_ledger(self, before: float) -> int:
         return self._db.execute("DELETE FROM ledger WHERE at < ?", (before,)).rowcount
 

@@ -143,4 +143,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX turn_order_asked ON turn_order (conversation, asked_at, key);
     CREATE INDEX turn_order_at ON turn_order (asked_at);
     """,
+    # 11: one reply's ledger rows without the others' (the audit row of each answer).
+    """
+    CREATE INDEX ledger_reply ON ledger (reply_id);
+    """,
 ]
