@@ -78,3 +78,10 @@ def test_the_embedded_worker_runs_in_a_child_process_unless_told_otherwise(raw, 
     env = {**BASE, **({"GPTBOT_EMBEDDED_WORKER": raw} if raw else {})}
     config = Config.from_env(env)
     assert (config.embedded_worker, config.embedded_worker_mode) == expected
+
+
+def test_reasoning_is_shown_only_when_asked():
+    assert Config.from_env(BASE).show_reasoning is False
+    assert Config.from_env({**BASE, "GPTBOT_SHOW_REASONING": "true"}).show_reasoning is True
+    with pytest.raises(ConfigError, match="GPTBOT_SHOW_REASONING"):
+        Config.from_env({**BASE, "GPTBOT_SHOW_REASONING": "sometimes"})

@@ -57,6 +57,7 @@ class Config:
     tool_modules: tuple[str, ...] = ()
     max_tool_rounds: int = 4
     tool_timeout: float = 10.0
+    show_reasoning: bool = False  # the model's reasoning as an ai_reasoning attachment
     max_tokens: int = 1024
     # The embedded model (`gptbot dev`): "" = best installed, a model name, or a .gguf path.
     local_model: str = ""
@@ -200,6 +201,7 @@ def _model_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "tool_modules": csv_setting(get(env, "GPTBOT_TOOLS") or ""),
         "max_tool_rounds": int_setting(env, "GPTBOT_MAX_TOOL_ROUNDS", 4, minimum=0),
         "tool_timeout": float(int_setting(env, "GPTBOT_TOOL_TIMEOUT", 10, minimum=1)),
+        "show_reasoning": bool_setting(env, "GPTBOT_SHOW_REASONING", False),
         "max_tokens": int_setting(env, "GPTBOT_MAX_TOKENS", 1024, minimum=16),
         "local_model": get(env, "GPTBOT_LOCAL_MODEL") or "",
         "local_model_dir": get(env, "GPTBOT_LOCAL_MODEL_DIR"),

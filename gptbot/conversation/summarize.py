@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gptbot.core.errors import GptBotError
+from gptbot.core.steps import Step
 from gptbot.core.types import ChatMessage, ChatRequest, Turn
 from gptbot.llm.generation import generate
 from gptbot.llm.providers import Provider
@@ -38,6 +39,9 @@ class _Collector:
         self.text += delta
 
     def set_state(self, state: str, message: str = "") -> None:
+        pass
+
+    def show_step(self, step: Step) -> None:
         pass
 
 

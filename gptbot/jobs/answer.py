@@ -204,7 +204,8 @@ class Answerer:
     def _generate(self, job: AnswerJob, plan: Plan, sink: StoppableSink) -> Generation:
         return generate(self.provider, plan.request, sink, tools=self.toolbox,
                         max_rounds=self.config.max_tool_rounds,
-                        timeout=self.config.tool_timeout, context=job.tool_context())
+                        timeout=self.config.tool_timeout, context=job.tool_context(),
+                        show_reasoning=self.config.show_reasoning)
 
     def _cache(self, job: AnswerJob, plan: Plan, result: Generation) -> None:
         if self.cache and plan.cacheable and not result.note and not result.tool_rounds:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from gptbot.conversation.memory import conversation_key
 from gptbot.core.errors import GptBotError
+from gptbot.core.steps import Step
 from gptbot.llm.generation import TextSink
 from gptbot.store import JobStore
 from gptbot.stream.reply import REPLY_PREFIX
@@ -71,6 +72,10 @@ class StoppableSink:
 
     def set_state(self, state: str, message: str = "") -> None:
         self.sink.set_state(state, message)
+
+    def show_step(self, step: Step) -> None:
+        self._check_cancelled()
+        self.sink.show_step(step)
 
 
 def record_stop(store: JobStore, cid: str, parent_id: str | None = None,

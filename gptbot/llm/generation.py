@@ -9,12 +9,15 @@ times. Without one, an answer is exactly one turn.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from gptbot.core.errors import ProviderError
-from gptbot.core.events import Status, StreamError, TextDelta, Usage
+from gptbot.core.events import Status, StreamError, TextDelta, ThinkingDelta, Usage
 from gptbot.core.states import EXTERNAL_SOURCES, THINKING
+from gptbot.core.steps import ReasoningStep, Step, ToolStep
 from gptbot.core.types import ChatMessage, ChatRequest, ToolCall
 from gptbot.llm.accumulate import ChatAccumulator
 from gptbot.llm.providers import Provider
@@ -46,6 +49,9 @@ class TextSink(Protocol):
 
     def set_state(self, state: str, message: str = "") -> None: ...
 
+    def show_step(self, step: Step) -> None:
+        """A tool call or reasoning, shown beside the text (Stream's AI attachments)."""
+
 
 @dataclass
 class Generation:
@@ -69,15 +75,19 @@ def generate(
     max_rounds: int = 4,
     timeout: float = 10.0,
     context: ToolContext | None = None,
+    show_reasoning: bool = False,
 ) -> Generation:
-    """Stream the answer into `sink`; raise ProviderError when the model fails."""
+    """Stream the answer into `sink`; raise ProviderError when the model fails. Tool calls
+    are shown as steps; the model's reasoning only with `show_reasoning`."""
     result = Generation()
     shown: list[str] = []  # visible text pieces; joined once at the end
     toolbox = tools if tools and max_rounds > 0 else None
     if toolbox:
         request = replace(request, tools=toolbox.specs)
     while True:
-        turn = _model_turn(provider, request, sink, result, shown)
+        reasoning = Reasoning(sink, f"reasoning-{result.tool_rounds}") if show_reasoning \
+            else None
+        turn = _model_turn(provider, request, sink, result, shown, reasoning)
         calls = _with_ids(turn.tool_calls, result.tool_rounds)
         if toolbox is None or not calls or turn.finish_reason in LENGTH_LIMITS:
             break
@@ -85,7 +95,7 @@ def generate(
             result.finish_reason = TOOL_LIMIT
             break
         sink.set_state(EXTERNAL_SOURCES)
-        outputs = _run_tools(toolbox, calls, context or ToolContext(), timeout)
+        outputs = _shown_tools(toolbox, calls, context or ToolContext(), timeout, sink)
         request = _with_results(request, turn.text, calls, outputs)
         result.tool_rounds += 1
     result.text = "".join(shown)
@@ -95,8 +105,32 @@ def generate(
     return result
 
 
+class Reasoning:
+    """One model turn's reasoning, shown as a step while it streams and done at the first
+    text (or the end of the turn)."""
+
+    def __init__(self, sink: TextSink, step_id: str, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.sink, self.step_id, self.clock = sink, step_id, clock
+        self.text, self.started, self.done = "", 0.0, False
+
+    def add(self, text: str) -> None:
+        if self.done:
+            return
+        self.started = self.started or self.clock()
+        self.text += text
+        self.sink.show_step(ReasoningStep(self.step_id, self.text))
+
+    def end(self) -> None:
+        if self.text and not self.done:
+            self.done = True
+            seconds = self.clock() - self.started
+            self.sink.show_step(ReasoningStep(self.step_id, self.text, True, seconds))
+
+
 def _model_turn(
-    provider: Provider, request: ChatRequest, sink: TextSink, result: Generation, shown: list[str]
+    provider: Provider, request: ChatRequest, sink: TextSink, result: Generation,
+    shown: list[str], reasoning: Reasoning | None = None,
 ) -> ChatAccumulator:
     turn = ChatAccumulator()
     earlier = len(shown)  # pieces shown by earlier turns
@@ -105,11 +139,17 @@ def _model_turn(
             raise ProviderError(f"error inside the stream: {event.message}")
         if isinstance(event, Status):
             sink.set_state(THINKING, event.text)
+        if isinstance(event, ThinkingDelta) and reasoning is not None:
+            reasoning.add(event.text)
         if isinstance(event, TextDelta):
+            if reasoning is not None:
+                reasoning.end()
             if len(shown) == earlier and shown and not shown[-1][-1:].isspace():
                 _show("\n\n", sink, shown)  # keep an earlier turn's text apart from this one
             _show(event.text, sink, shown)
         turn.add(event)
+    if reasoning is not None:
+        reasoning.end()
     result.refusal += turn.refusal
     result.finish_reason = turn.finish_reason or result.finish_reason
     result.usage = _total(result.usage, turn.usage)
@@ -124,6 +164,20 @@ def _show(text: str, sink: TextSink, shown: list[str]) -> None:
 def _with_ids(calls: list[ToolCall], round_number: int) -> list[ToolCall]:
     # Gemini and Ollama give no ids, but the results must name the call they answer.
     return [replace(call, id=call.id or f"call_{round_number}_{call.index}") for call in calls]
+
+
+def _shown_tools(toolbox: Toolbox, calls: list[ToolCall], context: ToolContext,
+                 timeout: float, sink: TextSink) -> list[str]:
+    """Run one round's calls (at once), each shown as a step from start to result. The calls
+    run in parallel, so each is shown with the round's duration."""
+    for call in calls:
+        sink.show_step(ToolStep(str(call.id), str(call.name)))
+    started = time.monotonic()
+    outputs = _run_tools(toolbox, calls, context, timeout)
+    seconds = time.monotonic() - started
+    for call, output in zip(calls, outputs, strict=True):
+        sink.show_step(ToolStep(str(call.id), str(call.name), output, seconds))
+    return outputs
 
 
 def _run_tools(

@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gptbot.core.states import ERROR, GENERATING, THINKING
+from gptbot.core.steps import Step, ToolStep
 from gptbot.stream.api import MessageExists, StreamApi, is_transient
+from gptbot.stream.reply_steps import ReplySteps
 
 log = logging.getLogger(__name__)
 REPLY_PREFIX = "gpt-"  # every reply id (and so every part of a reply) starts with this
@@ -76,6 +78,7 @@ class ReplyWriter:
         # placeholder, or the first words would wait up to one interval for nothing.
         self.last_flush = float("-inf")
         self.flushed_text = ""
+        self.steps = ReplySteps()  # tool calls and reasoning of the current part
 
     @property
     def message_id(self) -> str:
@@ -106,6 +109,15 @@ class ReplyWriter:
         if self.clock() - self.last_flush >= self.interval:
             self._flush()
 
+    def show_step(self, step: Step) -> None:
+        """A tool call's start and end go out at once (each is news); reasoning at the pace
+        of the text."""
+        self.steps.show(step)
+        if isinstance(step, ToolStep):
+            self._flush(urgent=True)
+        elif self.clock() - self.last_flush >= self.interval:
+            self._flush()
+
     def set_state(self, state: str, message: str = "") -> None:
         self.state = state
         # ai_message is Stream's optional free text beside the state ("2 answers ahead…").
@@ -113,6 +125,7 @@ class ReplyWriter:
         self._event("ai_indicator.update", ai_state=state, **extra)
 
     def finish(self, note: str = "") -> None:
+        self.steps.settle()
         self._persist(self._with_note(note), final=True)
         self._event("ai_indicator.clear")
 
@@ -131,6 +144,7 @@ class ReplyWriter:
     def fail(self, note: str) -> None:
         """Keep whatever was generated, say briefly what went wrong, never stay 'generating'."""
         self.set_state(ERROR)
+        self.steps.settle()
         self._persist(self._with_note(note), final=True)
 
     def _with_note(self, note: str) -> str:
@@ -156,6 +170,7 @@ class ReplyWriter:
         head, self.text = self.text[:cut].rstrip(), self.text[cut:].lstrip()
         self._persist(head, final=True)
         self.part += 1
+        self.steps = ReplySteps()  # the next part's own steps
         try:
             self._create_part("")
         except Exception:  # e.g. the thread's parent is gone: a failure note goes on the last part
@@ -164,27 +179,28 @@ class ReplyWriter:
             raise
         self._event("ai_indicator.update", ai_state=GENERATING)
 
-    def _flush(self) -> None:
+    def _flush(self, urgent: bool = False) -> None:
         self.last_flush = self.clock()
-        if self.text == self.flushed_text:
+        if self.text == self.flushed_text and not self.steps.changed:
             return
-        fields = {"text": self.text, "generating": True}
+        fields = {"text": self.text, "generating": True, **self.steps.fields()}
         try:
-            if self._broadcast(fields):
-                self.flushed_text = self.text
+            if self._broadcast(fields, urgent):
+                self.flushed_text, self.steps.changed = self.text, False
         except Exception as exc:  # an intermediate update is best effort: the final one counts
             log.warning("intermediate update of %s failed: %s", self.message_id, exc)
 
-    def _broadcast(self, fields: dict[str, object]) -> bool:
-        """False when the write budget had no token free: coalesced into the next flush."""
+    def _broadcast(self, fields: dict[str, object], urgent: bool = False) -> bool:
+        """False when the write budget had no token free: coalesced into the next flush.
+        The first text and a tool call's news skip this process's own cap."""
         return self.stream.try_show_update(self.message_id, fields, self.target.bot_user_id,
-                                           first=not self.flushed_text)
+                                           first=urgent or not self.flushed_text)
 
     def _persist(self, text: str, final: bool) -> None:
         """A final write that Stream refuses (5xx, timeouts) is tried again with backoff,
         beyond the API's own retries: it is what ends `generating`. If it still fails, the
         exception ends the attempt and the job's re-run writes the reply (same ids)."""
-        fields = {"text": text, "generating": not final}
+        fields = {"text": text, "generating": not final, **self.steps.fields()}
         for wait in FINAL_WRITE_WAITS:
             try:
                 self.stream.update_message(self.message_id, fields, self.target.bot_user_id)
@@ -195,7 +211,7 @@ class ReplyWriter:
                 log.warning("final write of %s failed (%s); again in %.2g s",
                             self.message_id, exc, wait)
                 self.sleep(wait)
-        self.flushed_text = text
+        self.flushed_text, self.steps.changed = text, False
 
     def _event(self, kind: str, **fields: str) -> None:
         event = {"type": kind, "message_id": self.message_id, "cid": ":".join(self.target.cid)}

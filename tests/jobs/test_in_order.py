@@ -43,6 +43,9 @@ class Recorder:
     def set_state(self, state: str, message: str = "") -> None:
         self.states.append((state, message))
 
+    def show_step(self, step) -> None:
+        pass
+
 
 class Waiting:
     """A TurnOrder on a fake clock whose sleep runs `each_poll` (the world moving on)."""

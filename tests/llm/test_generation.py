@@ -193,3 +193,43 @@ def test_status_notes_reach_the_indicator() -> None:
     assert generate(provider, REQUEST, sink).text == "Hi"
     assert sink.states == ["AI_STATE_THINKING"]
     assert sink.messages == ["Waiting for the local model: 1 answer ahead of yours"]
+
+
+# --- steps shown beside the text ---------------------------------------------------------
+
+
+def test_each_tool_call_is_shown_running_then_with_its_result() -> None:
+    provider = TurnByTurn([[*CALL[:2], ToolCallDelta(1, "t2", "failing", "{}"), *CALL[2:]],
+                           [TextDelta("Done.")]])
+    sink = RecordingSink()
+    generate(provider, REQUEST, sink, tools=TOOLS,
+             context=ToolContext("messaging", "general", "alice", "Alice"))
+    assert [(s.call_id, s.name, s.result) for s in sink.steps] == [
+        ("call_0_0", "lookup", None), ("t2", "failing", None),
+        ("call_0_0", "lookup", "A-1 shipped to Alice"),
+        ("t2", "failing", "Error: RuntimeError: backend down"),
+    ]
+    assert all(s.seconds is not None and s.seconds >= 0 for s in sink.steps[2:])
+
+
+def test_reasoning_is_shown_only_when_asked_and_is_done_at_the_first_text() -> None:
+    turn = [ThinkingDelta("Let me "), ThinkingDelta("think."), TextDelta("Hi"), TextDelta("!")]
+    quiet = RecordingSink()
+    generate(TurnByTurn([turn]), REQUEST, quiet)
+    assert quiet.steps == []
+    sink = RecordingSink()
+    generate(TurnByTurn([turn]), REQUEST, sink, show_reasoning=True)
+    assert [(s.step_id, s.text, s.done) for s in sink.steps] == [
+        ("reasoning-0", "Let me ", False), ("reasoning-0", "Let me think.", False),
+        ("reasoning-0", "Let me think.", True),
+    ]
+    assert sink.text == "Hi!"  # never in the answer
+
+
+def test_each_tool_round_has_its_own_reasoning_step() -> None:
+    provider = TurnByTurn([[ThinkingDelta("Look it up."), *CALL],
+                           [ThinkingDelta("Now answer."), TextDelta("Shipped.")]])
+    sink = RecordingSink()
+    generate(provider, REQUEST, sink, tools=TOOLS, show_reasoning=True)
+    done = [(s.step_id, s.text) for s in sink.steps if getattr(s, "done", False)]
+    assert done == [("reasoning-0", "Look it up."), ("reasoning-1", "Now answer.")]

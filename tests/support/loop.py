@@ -51,8 +51,10 @@ def whole_loop(
     llm: FakeLLM,
     emulator: Callable[[EmulatorState], Flask] = create_dev_app,
     setup_bot: Callable[[Flask], object] | None = None,
+    **settings: Any,
 ) -> Iterator[Loop]:
-    """Run the loop until the block ends; `setup_bot` sees the bot's app before it serves."""
+    """Run the loop until the block ends; `setup_bot` sees the bot's app before it serves;
+    `settings` are Config fields."""
     state = emulator_state()
     with start_server(emulator(state)) as stream, serve_llm(llm) as llm_server:
         config = make_config(
@@ -60,6 +62,7 @@ def whole_loop(
             stream_chat_url=stream.url,
             openai_base_url=llm_server.url + "/v1",
             update_interval=0.05,  # fast enough for growth to show within a test's patience
+            **settings,
         )
         services = build_services(config)
         with running_bot(config, services, setup_bot):

@@ -53,6 +53,7 @@ class RecordingSink:
         self.pieces: list[str] = []
         self.states: list[str] = []
         self.messages: list[str] = []
+        self.steps: list = []
 
     def add(self, delta: str) -> None:
         self.pieces.append(delta)
@@ -60,6 +61,9 @@ class RecordingSink:
     def set_state(self, state: str, message: str = "") -> None:
         self.states.append(state)
         self.messages.append(message)
+
+    def show_step(self, step) -> None:
+        self.steps.append(step)
 
     @property
     def text(self) -> str:
