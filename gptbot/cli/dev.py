@@ -33,7 +33,7 @@ LLM_VARIABLES = ("GPTBOT_PROVIDER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_
 # The embedded model answers one request at a time at ~10-70 tokens/s: a queued request may
 # see no bytes for minutes, and long answers make the queue worse.
 EMBEDDED_SETTINGS = {"GPTBOT_PROVIDER": "local", "GPTBOT_LLM_IDLE_TIMEOUT": "600",
-                     "GPTBOT_MAX_TOKENS": "512", "GPTBOT_WORKERS": "2"}
+                     "GPTBOT_MAX_TOKENS": "512", "GPTBOT_CONCURRENCY": "2"}
 
 
 @dataclass

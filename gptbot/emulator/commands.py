@@ -6,24 +6,29 @@ from __future__ import annotations
 
 import copy
 import gzip
-import hashlib
-import hmac
 import json
 import re
-import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
 from gptbot.emulator.errors import fail
 from gptbot.emulator.model import STANDARD_MESSAGE_KEYS, now, render_html
 from gptbot.emulator.state import EmulatorState
+from gptbot.emulator.webhooks import (
+    CUSTOM_COMMAND_POLICY,
+    Delivery,
+    HookResult,
+    HttpPoster,
+    RetryPolicy,
+    deliver,
+    signed_headers,
+)
 
 Json = dict[str, Any]
-HOOK_TIMEOUT_S = 1.0
+HOOK_TIMEOUT_S = CUSTOM_COMMAND_POLICY.timeout_s
 # What a handler may rewrite (the before-message-send list); custom fields are allowed too.
 REWRITABLE_KEYS = frozenset(
     {"text", "i18n", "show_in_channel", "silent", "type", "attachments", "mml"}
@@ -32,21 +37,6 @@ PRIVATE_TYPES = frozenset({"ephemeral", "error"})
 COMMAND_RE = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
 # User messages are not the bot's writes: keep them out of state.persisted_writes.
 USER_SEND_OP = "SendUserMessage"
-
-
-class HttpPoster(Protocol):
-    def post(
-        self, url: str, *, data: bytes, headers: Mapping[str, str], timeout: float
-    ) -> requests.Response: ...
-
-
-@dataclass(frozen=True)
-class HookResult:
-    """One delivery's outcome: rewritten, unchanged, cancelled, timeout, error or unreachable."""
-
-    outcome: str
-    status: int | None = None
-    reply: Json | None = None
 
 
 def send_user_message(
@@ -68,7 +58,9 @@ def send_user_message(
 
     A cancelled command (handler answered `{"message": null}`) stores nothing and returns
     the message with type "deleted". `compress=None` follows the app's
-    enable_hook_payload_compression; `deliveries=2` re-sends the same webhook (attempt 2).
+    enable_hook_payload_compression; `deliveries=2` re-sends the same webhook (attempt 2)
+    even after a good answer. A failed attempt is retried as webhooks.py says, within
+    `timeout` (Stream's 1 s); the pause between attempts is `state.webhook_backoff_s`.
     """
     author = state.ensure_user(user)
     state.ensure_channel(channel_type, channel_id, author["id"])
@@ -80,7 +72,7 @@ def send_user_message(
         return state.store_message(message, op=USER_SEND_OP)
     data.update(command=parsed[0], args=parsed[1])
     preview = state.compose_message(channel_type, channel_id, data)
-    options = _Delivery(http, _compress(state, compress), max(deliveries, 1), timeout)
+    options = _Options(http, _compress(state, compress), max(deliveries, 1), timeout)
     result = _call_handler(state, preview, author, options)
     return _commit(state, preview, result, author["id"])
 
@@ -103,7 +95,7 @@ def _message_data(
 
 
 @dataclass(frozen=True)
-class _Delivery:
+class _Options:
     http: HttpPoster
     compress: bool
     deliveries: int
@@ -116,20 +108,22 @@ def _compress(state: EmulatorState, compress: bool | None) -> bool:
     return bool(state.get_app().get("enable_hook_payload_compression"))
 
 
-def _call_handler(state: EmulatorState, preview: Json, author: Json, opts: _Delivery) -> HookResult:
+def _call_handler(state: EmulatorState, preview: Json, author: Json, opts: _Options) -> HookResult:
     url = _handler_url(state, preview["command"])
     raw = json.dumps({"message": preview, "user": author}).encode()
-    body = gzip.compress(raw) if opts.compress else raw
     webhook_id = str(uuid.uuid4())
-    results = []
-    for attempt in range(1, opts.deliveries + 1):
-        headers = signed_headers(state, raw, webhook_id, attempt, opts.compress)
-        started = time.perf_counter()
-        result = _post(opts, url, body, headers)
-        elapsed_ms = (time.perf_counter() - started) * 1000
+
+    def headers(attempt: int) -> dict[str, str]:
+        return signed_headers(state.api_key, state.api_secret, raw, webhook_id, attempt,
+                              opts.compress)
+
+    def record(attempt: int, result: HookResult, elapsed_ms: float) -> None:
         state.record_hook(_call_record(preview, url, webhook_id, attempt, result, elapsed_ms))
-        results.append(result)
-    return results[0]
+
+    body = gzip.compress(raw) if opts.compress else raw
+    policy = RetryPolicy(timeout_s=opts.timeout, budget_s=opts.timeout)
+    return deliver(Delivery(url, body, headers, policy, opts.http,
+                            state.webhook_backoff_s, opts.deliveries, record))
 
 
 def _handler_url(state: EmulatorState, command: str) -> str:
@@ -137,50 +131,6 @@ def _handler_url(state: EmulatorState, command: str) -> str:
     if not template:
         raise fail("SendMessage", 400, 44, "custom_action_handler_url is not configured")
     return template.replace("{type}", command)
-
-
-def signed_headers(
-    state: EmulatorState, raw: bytes, webhook_id: str, attempt: int, compressed: bool
-) -> dict[str, str]:
-    # The signature covers the uncompressed JSON, as Stream signs before gzipping.
-    signature = hmac.new(state.api_secret.encode(), raw, hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Signature": signature,
-        "X-Api-Key": state.api_key,
-        "X-Webhook-Id": webhook_id,
-        "X-Webhook-Attempt": str(attempt),
-    }
-    if compressed:
-        headers["Content-Encoding"] = "gzip"
-    return headers
-
-
-def _post(opts: _Delivery, url: str, body: bytes, headers: dict[str, str]) -> HookResult:
-    try:
-        response = opts.http.post(url, data=body, headers=headers, timeout=opts.timeout)
-    except requests.Timeout:
-        return HookResult("timeout")
-    except requests.RequestException:
-        return HookResult("unreachable")
-    if not 200 <= response.status_code < 300:
-        return HookResult("error", response.status_code)
-    return _parse_reply(response)
-
-
-def _parse_reply(response: requests.Response) -> HookResult:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict) or "message" not in payload:
-        return HookResult("unchanged", response.status_code)
-    reply = payload["message"]
-    if reply is None:
-        return HookResult("cancelled", response.status_code)
-    if not isinstance(reply, dict):
-        return HookResult("unchanged", response.status_code)
-    return HookResult("rewritten", response.status_code, reply)
 
 
 def _call_record(

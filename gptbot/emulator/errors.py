@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import request
+
+# A REST view: takes the state and the path's parts, answers the response's JSON body.
+View = Callable[..., dict[str, Any]]
 
 # The Stream code each HTTP status usually carries (the API's error table).
 STATUS_CODES = {400: 4, 401: 5, 403: 17, 404: 16, 408: 23, 413: 22, 429: 9, 500: -1}

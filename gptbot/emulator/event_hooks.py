@@ -4,7 +4,8 @@ Only the webhook event catalogue is forwarded (Stream's WHEvent mapping, spec-v1
 `openapi/chat-openapi.json` at GetStream/protocol e51a64d3): a client event such as
 `ai_indicator.stop`, or any custom event, reaches a hook only when the hook sets
 `should_send_custom_events`; otherwise only WebSocket watchers of the channel see it
-(connections.py). Delivery runs on its own thread: Stream does not make the sender wait.
+(connections.py). Delivery runs on its own thread: Stream does not make the sender wait;
+failed attempts are retried as Stream documents for hooks (webhooks.EVENT_HOOK_POLICY).
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import logging
 import threading
 import uuid
 
-import requests
-
-from gptbot.emulator.commands import signed_headers
 from gptbot.emulator.model import Json
 from gptbot.emulator.state import EmulatorState
+from gptbot.emulator.webhooks import (
+    EVENT_HOOK_POLICY,
+    Delivery,
+    HookResult,
+    deliver,
+    signed_headers,
+)
 
 log = logging.getLogger(__name__)
-TIMEOUT_S = 6.0  # Stream's per-request timeout for event webhooks
+TIMEOUT_S = EVENT_HOOK_POLICY.timeout_s
 # The webhook event catalogue (spec-v1 WHEvent's mapping, less its '*' = CustomEvent).
 WEBHOOK_EVENTS = frozenset([
     "channel.created", "channel.deleted", "channel.frozen", "channel.hidden",
@@ -66,9 +71,16 @@ def subscribed(hook: Json, event_type: str) -> bool:
 
 def _post(state: EmulatorState, url: str, event: Json) -> None:
     body = json.dumps(event).encode()
-    headers = signed_headers(state, body, str(uuid.uuid4()), 1, False)
-    try:
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_S)
-        log.info("event hook %s answered %s", url, response.status_code)
-    except requests.RequestException as exc:
-        log.warning("event hook %s unreachable: %s", url, exc)
+    webhook_id = str(uuid.uuid4())
+
+    def headers(attempt: int) -> dict[str, str]:
+        return signed_headers(state.api_key, state.api_secret, body, webhook_id, attempt, False)
+
+    def record(attempt: int, result: HookResult, elapsed_ms: float) -> None:
+        log.info("event hook %s attempt %d: %s %s", url, attempt, result.outcome, result.status)
+        call = {"url": url, "type": event["type"], "webhook_id": webhook_id,
+                "attempt": attempt, "outcome": result.outcome, "status": result.status}
+        state.publish("event_hook_call", **call)
+
+    deliver(Delivery(url, body, headers, EVENT_HOOK_POLICY,
+                     backoff_s=state.webhook_backoff_s, on_attempt=record))

@@ -26,7 +26,7 @@ def query_members(state: EmulatorState) -> Json:
     return {"members": state.query_members(ctype, channel_id, only, payload)}
 
 
-def update_channel(state: EmulatorState, ctype: str, channel_id: str) -> tuple[Json, int]:
+def update_channel(state: EmulatorState, ctype: str, channel_id: str) -> Json:
     """Only the add_members form of UpdateChannel, as `Channel.add_members` sends it."""
     body = request_body()
     unsupported = sorted(k for k, v in body.items() if k != "add_members" and v is not None)
@@ -34,4 +34,4 @@ def update_channel(state: EmulatorState, ctype: str, channel_id: str) -> tuple[J
     if unsupported or not isinstance(members, list):
         detail = f"UpdateChannel: the emulator supports only add_members, not {unsupported}"
         raise ApiError(400, 4, detail)
-    return state.add_members(ctype, channel_id, members), 201
+    return state.add_members(ctype, channel_id, members)

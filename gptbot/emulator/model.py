@@ -28,8 +28,15 @@ STANDARD_MESSAGE_KEYS = frozenset(
     ]
 )
 PASSTHROUGH_KEYS = ("quoted_message_id", "mml", "i18n", "command", "args", "restricted_visibility")
-# A partial update may not touch these: they are the message's identity and bookkeeping.
-RESERVED_SET_KEYS = frozenset({"id", "cid", "user", "created_at", "updated_at", "parent_id"})
+# The only Stream fields a partial update may set or unset; any other standard field (id,
+# cid, user, type, parent_id, created_at, reply_count…) is refused, custom fields are free.
+# Listed by Stream's engineer in GetStream/stream-chat-js PR #576 (review of
+# PartialMessageUpdate): custom data, text, html (server side), attachments,
+# mentioned_user_ids, quoted_message_id, silent and pin (pinned, pin_expires).
+PARTIAL_UPDATE_KEYS = frozenset(
+    {"text", "html", "attachments", "mentioned_users", "mentioned_user_ids"}
+    | {"quoted_message_id", "silent", "pinned", "pin_expires"}
+)
 UNSET_DEFAULTS: Json = {"text": "", "attachments": [], "mentioned_users": [], "silent": False}
 FULL_UPDATE_KEPT = ("id", "cid", "user", "created_at", "parent_id", "type", "reply_count")
 SERVER_AUTH_HINT = "must be provided when using server side auth."
@@ -161,14 +168,21 @@ def apply_partial(message: Json, body: Json, op: str) -> Json:
     unset = body.get("unset") or []
     if not isinstance(updates, dict) or not isinstance(unset, list):
         raise fail(op, 400, 4, "set must be an object and unset a list")
-    reserved = sorted(RESERVED_SET_KEYS & ({k.split(".")[0] for k in updates} | set(unset)))
-    if reserved:
-        raise fail(op, 400, 4, f"cannot change reserved fields {reserved}")
+    refused = refused_fields([*(k.split(".")[0] for k in updates), *unset])
+    if refused:
+        # Code 4 (input error) as for every refused field; Stream's wording is unpublished.
+        raise fail(op, 400, 4, f"fields {refused} cannot be updated with a partial update")
     for path, value in updates.items():
         _set_path(message, path.split("."), copy.deepcopy(value))
     for key in unset:
         _unset(message, key)
     return _touch(message, "text" in updates or "text" in unset)
+
+
+def refused_fields(keys: list[str]) -> list[str]:
+    """The standard message fields among `keys` that a partial update may not touch."""
+    standard = STANDARD_MESSAGE_KEYS | {"mentioned_user_ids"}
+    return sorted({k for k in keys if k in standard and k not in PARTIAL_UPDATE_KEYS})
 
 
 def apply_full(message: Json, data: Json) -> Json:

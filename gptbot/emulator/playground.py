@@ -7,10 +7,8 @@ REST API unchanged, so the bot and the page share one port and one `EmulatorStat
 
 from __future__ import annotations
 
-import json
-import queue
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, sen
 from gptbot.emulator.commands import send_user_message
 from gptbot.emulator.errors import ApiError
 from gptbot.emulator.event_hooks import deliver_event
-from gptbot.emulator.feed import Change
+from gptbot.emulator.playground_feed import change_stream, last_seq, visible
 from gptbot.emulator.playground_voice import upload, voice_attachments
 from gptbot.emulator.rest import create_emulator_app
 from gptbot.emulator.state import EmulatorState
@@ -38,8 +36,7 @@ DEFAULT_USER = "you"
 HISTORY_LIMIT = 300
 # Stream's rules for ids: letters, digits and a few marks, at most 64 characters.
 ID_RE = re.compile(r"^[\w@.-]{1,64}$")
-# Kinds every viewer may see; message.new is filtered per viewer (ephemeral results).
-PUBLIC_KINDS = frozenset({"message.updated", "event", "channel.created", "hook"})
+__all__ = ["create_dev_app", "slug", "visible"]  # visible: the feed's, imported by tests
 
 
 def create_dev_app(state: EmulatorState, heartbeat_s: float = HEARTBEAT_S) -> Flask:
@@ -140,6 +137,8 @@ def list_commands(state: EmulatorState, ctype: str) -> Json:
 def thread_messages(state: EmulatorState, parent_id: str) -> Json:
     viewer = _viewer()
     seq = last_seq(state)
+    if parent_id not in state.messages:  # the page's own answer; Stream's would be code 4
+        raise ApiError(404, 16, f"message {parent_id} doesn't exist")
     parent = state.get_message(parent_id)
     replies = state.get_replies(parent_id, {"limit": HISTORY_LIMIT})
     mine = [m for m in private_messages(state, viewer) if m.get("parent_id") == parent_id]
@@ -188,59 +187,6 @@ def events(state: EmulatorState) -> Response:
     stream = change_stream(state, _viewer(), _since(), heartbeat)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream, mimetype="text/event-stream", headers=headers)
-
-
-# -- the feed -----------------------------------------------------------------------------
-
-
-def change_stream(
-    state: EmulatorState, viewer: str, since: int | None, heartbeat_s: float
-) -> Iterator[str]:
-    """SSE frames: first what the viewer missed after `since`, then live changes."""
-    subscription = state.subscribe()
-    try:
-        yield "retry: 1000\n\n"
-        backlog = changes_after(state, since) if since is not None else []
-        # Live changes up to `last` were in the backlog already; without `since`, keep all.
-        last = backlog[-1]["seq"] if backlog else since or 0
-        for change in backlog:
-            yield from sse_frame(change, viewer)
-        while True:
-            try:
-                change = subscription.get(timeout=heartbeat_s)
-            except queue.Empty:
-                # Keeps proxies from closing an idle stream and finds dead clients.
-                yield ": heartbeat\n\n"
-                continue
-            if change["seq"] > last:
-                last = change["seq"]
-                yield from sse_frame(change, viewer)
-    finally:
-        state.unsubscribe(subscription)
-
-
-def sse_frame(change: Change, viewer: str) -> Iterator[str]:
-    if visible(change, viewer):
-        yield f"id: {change['seq']}\ndata: {json.dumps(change)}\n\n"
-
-
-def visible(change: Change, viewer: str) -> bool:
-    """Ephemeral and error command results go to their sender only, as on Stream."""
-    if change["kind"] == "message.new":
-        return change.get("visible_to") in (None, viewer)
-    return change["kind"] in PUBLIC_KINDS
-
-
-def changes_after(state: EmulatorState, seq: int) -> list[Change]:
-    # list() of a deque runs without releasing the GIL, so publishers cannot tear it.
-    return [c for c in list(state.changes) if c["seq"] > seq]
-
-
-def last_seq(state: EmulatorState) -> int:
-    try:
-        return int(state.changes[-1]["seq"])
-    except IndexError:  # nothing published yet
-        return 0
 
 
 # -- helpers ------------------------------------------------------------------------------

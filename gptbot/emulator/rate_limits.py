@@ -2,7 +2,10 @@
 
 Stream counts each server-side request against its endpoint's per-minute budget, answers
 429 with error code 9 once the budget is spent, and reports the budget on every response
-in the X-RateLimit-Limit / -Remaining / -Reset headers (reset = Unix seconds).
+in the X-RateLimit-Limit / -Remaining / -Reset headers (reset = Unix seconds). "App rate
+limits are enforced both per minute and per second. The per-second limit equals the
+per-minute limit divided by 30 to allow for bursts" (docs rate_limits, "App Rate Limits",
+GetStream/stream-chat-python docs/debugging_and_cli/rate_limits.md): `bursts=True`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ STREAM_PLAN_LIMITS: dict[str, int | None] = {
     **{"QueryUsers": 1000, "UpdateUsers": 300, "UpdateApp": 60, "ListChannelTypes": 60},
     **{"GetChannelType": 60, "CreateChannelType": 60, "UpdateChannelType": 60},
 }
+BURST_DIVISOR = 30  # per-second budget = per-minute budget / 30 (docs rate_limits)
 TOO_MANY_REQUESTS = "Too many requests, check response headers for more information."
 RATE_LIMITED_CODE = 9
 
@@ -95,28 +99,48 @@ class Verdict:
         return error
 
 
+def burst_limit(per_minute: int | None) -> int | None:
+    return None if per_minute is None else max(per_minute // BURST_DIVISOR, 1)
+
+
 class RateLimiter:
     """Counts requests per family and window. `limits` is live: tests may change it any time.
+    `bursts` (off by default, so tests may keep their pace; live too) adds Stream's
+    per-second budget; a request it refuses reports that one-second window in its headers.
 
     Read the counts with current(), windows(), accepted() and refused(); each takes a family
     ("messages", "events") or an operation name ("SendMessage" means "messages").
     """
 
-    def __init__(self, limits: Mapping[str, int | None] | None, clock: Callable[[], float]):
+    def __init__(
+        self,
+        limits: Mapping[str, int | None] | None,
+        clock: Callable[[], float],
+        bursts: bool = False,
+    ) -> None:
         self.limits: dict[str, int | None] = {**DEFAULT_LIMITS, **(limits or {})}
         self.clock = clock
+        self.bursts = bursts
         self._lock = threading.Lock()
         self._windows: dict[str, dict[int, Window]] = {}
+        self._seconds: dict[str, Window] = {}  # per family: only the current second
 
     def check(self, op: str) -> Verdict:
-        """Count one request of `op`: accepted while its family's budget lasts, else refused."""
+        """Count one request of `op`: accepted while its family's budgets last, else refused."""
         family = family_of(op)
         with self._lock:
-            window = self._window(family, window_start(self.clock()))
+            at = self.clock()
+            window = self._window(family, window_start(at))
+            second = self._second(family, int(at))
             limit = self.limits.get(family)
-            allowed = limit is None or window.accepted < limit
-            window.count(allowed)
-            return Verdict(family, limit, window.accepted, window.start + WINDOW_S, allowed)
+            burst = burst_limit(limit) if self.bursts else None
+            in_minute = limit is None or window.accepted < limit
+            in_second = burst is None or second.accepted < burst
+            window.count(in_minute and in_second)
+            second.count(in_minute and in_second)
+            if in_minute and not in_second:
+                return Verdict(family, burst, second.accepted, second.start + 1, False)
+            return Verdict(family, limit, window.accepted, window.start + WINDOW_S, in_minute)
 
     def current(self, name: str) -> Window:
         """The counts of the window the clock is in now (zeros if nothing came yet)."""
@@ -141,6 +165,12 @@ class RateLimiter:
         """Forget all counts (the limits stay)."""
         with self._lock:
             self._windows.clear()
+            self._seconds.clear()
+
+    def _second(self, family: str, start: int) -> Window:
+        if self._seconds.get(family, Window(-1)).start != start:
+            self._seconds[family] = Window(start)
+        return self._seconds[family]
 
     def _window(self, family: str, start: int) -> Window:
         # Keyed by start, not "the latest", so a test clock moved backwards finds its window.

@@ -1,26 +1,25 @@
 """The in-memory Stream Chat app behind the emulator: one lock, plain dicts, a change feed.
 
 Every method takes the lock and hands out deep copies, so REST threads, the command
-player and a future playground UI can share one instance without seeing torn state.
+player and the playground can share one instance without seeing torn state. The app
+catalogue is catalog.py's, channels and events channels.py's; messages are here.
 """
 
 from __future__ import annotations
 
 import copy
-import queue
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from gptbot.emulator import model
-from gptbot.emulator.catalog import Catalog
-from gptbot.emulator.connections import Connections
-from gptbot.emulator.errors import FaultInjector, fail
-from gptbot.emulator.feed import Change, ChangeFeed
+from gptbot.emulator.channels import ChannelStore
+from gptbot.emulator.errors import ApiError, FaultInjector, fail
 from gptbot.emulator.files import FileStore
 from gptbot.emulator.model import now
 from gptbot.emulator.rate_limits import RateLimiter
+from gptbot.emulator.webhooks import DEFAULT_BACKOFF_S
 
 Json = dict[str, Any]
 # Writes that reach Stream's database; the ephemeral PATCH is deliberately not one of them.
@@ -29,7 +28,15 @@ DEFAULT_QUERY_LIMIT = 25
 DEFAULT_REPLIES_LIMIT = 25
 
 
-class EmulatorState(Catalog):
+def missing_message(op: str, message_id: str) -> ApiError:
+    """Stream answers a missing message with its generic input error, code 4, not the error
+    table's 404/16: `GetReplies failed with error: "Message with id undefined doesn't exist"`
+    (GetStream/stream-chat-react-native issue #2257). Code 4 is HTTP 400 in the table
+    (docs api_errors_response), and spec-v1 declares only 400 and 429 errors per operation."""
+    return fail(op, 400, 4, f"Message with id {message_id} doesn't exist")
+
+
+class EmulatorState(ChannelStore):
     """One fake Stream app. Public attributes tests may read (copy before mutating):
 
     requests: REST calls per Stream operation name; writes / persisted_writes: stored
@@ -40,7 +47,9 @@ class EmulatorState(Catalog):
     files (uploaded channel files, served from signed /cdn/ URLs on the emulator's host).
 
     Rate limits: `rate_limits` (per family per minute, merged over Stream's defaults, None =
-    unlimited) and `clock` (Unix seconds, replaceable any time); `rate_limiter` has the counts.
+    unlimited) and `clock` (Unix seconds, replaceable any time); `rate_limiter` has the counts
+    (`rate_limiter.bursts = True` adds Stream's per-second budgets).
+    Webhooks: `webhook_backoff_s`, the pause before the first retry (doubled after).
     """
 
     def __init__(
@@ -55,6 +64,7 @@ class EmulatorState(Catalog):
         self.api_key = api_key
         self.api_secret = api_secret
         self.latency_s = 0.0
+        self.webhook_backoff_s = DEFAULT_BACKOFF_S  # the pause before a webhook retry
         self.clock = clock
         # Through a lambda so a test that swaps state.clock later moves the windows too.
         self.rate_limiter = RateLimiter(rate_limits, clock=lambda: self.clock())
@@ -62,34 +72,14 @@ class EmulatorState(Catalog):
         self.writes: Counter[str] = Counter()
         self.faults = FaultInjector()
         self.inject_fault = self.faults.add  # the tests' short way to provoke an error
-        self.feed = ChangeFeed()
-        self.connections = Connections()
         self.files = FileStore(api_secret, clock=lambda: self.clock())  # uploads, by id
-        self.channels: dict[str, Json] = {}
         self.messages: dict[str, Json] = {}
         self.private: dict[str, Json] = {}
-        self.events: list[Json] = []
         self.history: dict[str, list[Json]] = {}
         self.hook_calls: list[Json] = []
-        self._timeline: dict[str, list[str]] = {}
-        self._replies: dict[str, list[str]] = {}
-        self.members: dict[str, dict[str, Json]] = {}  # cid -> user id -> member
+        self._replies: dict[str, list[str]] = {}  # parent id -> ids of its replies
 
-    # -- change feed, counters, faults -------------------------------------------------
-
-    def subscribe(self) -> queue.Queue[Change]:
-        return self.feed.subscribe()
-
-    def unsubscribe(self, subscription: queue.Queue[Change]) -> None:
-        self.feed.unsubscribe(subscription)
-
-    @property
-    def changes(self) -> deque[Change]:
-        return self.feed.changes
-
-    def publish(self, kind: str, **fields: Any) -> None:
-        self.feed.publish(kind, **fields)
-        self.connections.on_change(kind, fields)
+    # -- counters ----------------------------------------------------------------------
 
     @property
     def persisted_writes(self) -> int:
@@ -108,18 +98,6 @@ class EmulatorState(Catalog):
 
     # -- channels ----------------------------------------------------------------------
 
-    def get_or_create_channel(self, ctype: str, channel_id: str, data: Json | None = None) -> Json:
-        """Server-side get-or-create: a new channel needs data.created_by(_id), as on Stream."""
-        data = data or {}
-        with self._lock:
-            cid = f"{ctype}:{channel_id}"
-            if cid not in self.channels:
-                self._create_channel(ctype, channel_id, data)
-            return self._channel_view(cid)
-
-    def ensure_channel(self, ctype: str, channel_id: str, created_by: str) -> Json:
-        return self.get_or_create_channel(ctype, channel_id, {"created_by_id": created_by})
-
     def query_channel(self, ctype: str, channel_id: str, data: Json, opts: Json) -> Json:
         with self._lock:
             channel = self.get_or_create_channel(ctype, channel_id, data)
@@ -128,62 +106,6 @@ class EmulatorState(Catalog):
             members = self._member_views(channel["cid"])
             empty: Json = {"read": [], "pinned_messages": [], "watcher_count": 0}
             return {"channel": channel, "messages": messages, "members": members, **empty}
-
-    def query_members(
-        self, ctype: str, channel_id: str, ids: list[str] | None, opts: Json
-    ) -> list[Json]:
-        """The channel's members in join order, only `ids` when given; limit and offset."""
-        with self._lock:
-            cid = self._existing_channel(ctype, channel_id, "QueryMembers")["cid"]
-            found = [m for m in self._member_views(cid) if ids is None or m["user_id"] in ids]
-            offset, limit = int(opts.get("offset", 0)), min(int(opts.get("limit", 100)), 300)
-            return found[offset : offset + limit]
-
-    def add_members(self, ctype: str, channel_id: str, members: list[Any]) -> Json:
-        """Stream's UpdateChannel with add_members (user ids or {"user_id": …}): the channel
-        and all its members."""
-        with self._lock:
-            cid = self._existing_channel(ctype, channel_id, "UpdateChannel")["cid"]
-            for user_id in model.member_ids(members):
-                self._add_member(cid, user_id)
-            return {"channel": self._channel_view(cid), "members": self._member_views(cid)}
-
-    def _create_channel(self, ctype: str, channel_id: str, data: Json) -> None:
-        self._channel_type(ctype, "GetOrCreateChannel")
-        creator = model.creator_id(data)
-        channel = model.new_channel(ctype, channel_id, data, self.ensure_user(creator))
-        self.channels[channel["cid"]] = channel
-        self._timeline[channel["cid"]] = []
-        self.members[channel["cid"]] = {}
-        # Only data.members join: Stream makes nobody else a member, not even the creator.
-        for user_id in model.member_ids(data.get("members")):
-            self._add_member(channel["cid"], user_id)
-        self.publish("channel.created", cid=channel["cid"], channel=channel)
-
-    def _add_member(self, cid: str, user_id: str) -> None:
-        """Unknown users are created, as everywhere in the emulator (Stream would refuse)."""
-        members = self.members[cid]
-        if user_id not in members:
-            members[user_id] = model.new_member(self.ensure_user(user_id))
-            self.channels[cid]["member_count"] = len(members)
-
-    def _member_views(self, cid: str) -> list[Json]:
-        """Members with their users as stored now, like Stream's enriched responses."""
-        views = copy.deepcopy(list(self.members.get(cid, {}).values()))
-        for member in views:
-            member["user"] = copy.deepcopy(self.users.get(member["user_id"], member["user"]))
-        return views
-
-    def _channel_view(self, cid: str) -> Json:
-        channel = copy.deepcopy(self.channels[cid])
-        channel["config"] = self.get_channel_type(channel["type"])
-        return channel
-
-    def _existing_channel(self, ctype: str, channel_id: str, op: str) -> Json:
-        cid = f"{ctype}:{channel_id}"
-        if cid not in self.channels:
-            raise fail(op, 404, 16, f"channel {cid} doesn't exist")
-        return self.channels[cid]
 
     # -- messages ----------------------------------------------------------------------
 
@@ -225,7 +147,7 @@ class EmulatorState(Catalog):
     def get_message(self, message_id: str, op: str = "GetMessage") -> Json:
         with self._lock:
             if message_id not in self.messages:
-                raise fail(op, 404, 16, f"message with id {message_id} not found")
+                raise missing_message(op, message_id)
             return copy.deepcopy(self.messages[message_id])
 
     def update_partial(self, message_id: str, body: Json, persist: bool = True) -> Json:
@@ -241,6 +163,8 @@ class EmulatorState(Catalog):
 
     def get_replies(self, parent_id: str, opts: Json) -> list[Json]:
         with self._lock:
+            if parent_id not in self.messages:
+                raise missing_message("GetReplies", parent_id)
             ids = model.page(self._replies.get(parent_id, []), opts, DEFAULT_REPLIES_LIMIT)
             return [copy.deepcopy(self.messages[i]) for i in ids]
 
@@ -287,16 +211,7 @@ class EmulatorState(Catalog):
         ctype = self.channel_types.get(ctype_or_cid.partition(":")[0], {})
         return int(ctype.get("max_message_length", model.DEFAULT_MAX_MESSAGE_LENGTH))
 
-    # -- events and webhook calls ------------------------------------------------------
-
-    def send_event(self, ctype: str, channel_id: str, data: Json) -> Json:
-        with self._lock:
-            channel = self._existing_channel(ctype, channel_id, "SendEvent")
-            user = self.ensure_user(model.author(data, op="SendEvent"))
-            event = model.new_event(channel, data, user)
-            self.events.append(event)
-            self.publish("event", cid=channel["cid"], event=event)
-            return copy.deepcopy(event)
+    # -- webhook calls -----------------------------------------------------------------
 
     def record_hook(self, call: Json) -> None:
         with self._lock:

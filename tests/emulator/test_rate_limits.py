@@ -8,63 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 import pytest
 import requests
-from stream_chat import StreamChat
-from stream_chat.base.exceptions import StreamAPIException
 from stream_chat.types.rate_limit import RateLimitInfo
 
-from gptbot.emulator import EmulatorState, create_emulator_app, start_server
+from gptbot.emulator import EmulatorState, create_emulator_app
 from gptbot.emulator.rate_limits import STREAM_PLAN_LIMITS, RateLimiter, Window
+from tests.support.emulated import BOT, Emulated, WallClock, refused
+from tests.support.emulated import running as run_emulator
 
-# Own credentials: this module needs nothing from tests/support.
 API_KEY = "rate-limit-key"
 API_SECRET = "rate-limit-secret-long-enough-for-hs256-0123456789"
-BOT = "gpt-bot"
 MINUTE = 1_700_000_040  # = 28_333_334 * 60, a window boundary worked out by hand
 TOO_MANY = "Too many requests, check response headers for more information."
 
 
-class FakeClock:
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at
-
-
-@dataclass
-class Emulated:
-    state: EmulatorState
-    client: StreamChat
-    seen: list[requests.Response]  # every raw HTTP response the SDK received
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(MINUTE + 15.5)
+def clock() -> WallClock:
+    return WallClock(MINUTE + 15.5)
 
 
 @contextmanager
-def running(limits: dict[str, int | None], clock: FakeClock) -> Iterator[Emulated]:
-    state = EmulatorState(API_KEY, API_SECRET, rate_limits=limits, clock=clock)
-    with start_server(create_emulator_app(state)) as server:
-        client = StreamChat(API_KEY, API_SECRET, base_url=server.url)
-        seen: list[requests.Response] = []
-        # The SDK drops headers when it raises; a session hook still sees the raw 429.
-        client.session.hooks["response"].append(lambda r, *_a, **_k: seen.append(r))
-        yield Emulated(state, client, seen)
-
-
-def refused(call: Any, *args: Any, **kwargs: Any) -> StreamAPIException:
-    with pytest.raises(StreamAPIException) as info:
-        call(*args, **kwargs)
-    return info.value
+def running(limits: dict[str, int | None], clock: WallClock) -> Iterator[Emulated]:
+    with run_emulator(EmulatorState(API_KEY, API_SECRET, rate_limits=limits, clock=clock)) as emu:
+        yield emu
 
 
 def info(limit: int, remaining: int, reset: int) -> RateLimitInfo:
@@ -84,7 +55,7 @@ def limit_headers(response: requests.Response) -> tuple[str | None, ...]:
     return tuple(response.headers.get(name) for name in names)
 
 
-def test_the_301st_message_write_in_a_minute_gets_streams_429(clock: FakeClock) -> None:
+def test_the_301st_message_write_in_a_minute_gets_streams_429(clock: WallClock) -> None:
     with running({"messages": 300}, clock) as emu:
         first = send(emu, "0")
         message_id = first["message"]["id"]
@@ -105,7 +76,7 @@ def test_the_301st_message_write_in_a_minute_gets_streams_429(clock: FakeClock) 
         assert emu.state.requests["SendMessage"] == 151  # refused calls still reached us
 
 
-def test_the_ephemeral_patch_draws_on_the_message_write_budget(clock: FakeClock) -> None:
+def test_the_ephemeral_patch_draws_on_the_message_write_budget(clock: WallClock) -> None:
     with running({"messages": 3}, clock) as emu:
         message_id = send(emu, "hi")["message"]["id"]
         assert ephemeral(emu, message_id, "a").rate_limit() == info(3, 1, MINUTE + 60)
@@ -117,7 +88,7 @@ def test_the_ephemeral_patch_draws_on_the_message_write_budget(clock: FakeClock)
         assert emu.state.requests["EphemeralMessageUpdate"] == 3
 
 
-def test_events_have_their_own_budget(clock: FakeClock) -> None:
+def test_events_have_their_own_budget(clock: WallClock) -> None:
     with running({"messages": 1, "events": 2}, clock) as emu:
         message_id = send(emu, "hi")["message"]["id"]
         assert refused(send, emu, "over").status_code == 429
@@ -137,7 +108,7 @@ def test_events_have_their_own_budget(clock: FakeClock) -> None:
         assert len(emu.state.events) == 2
 
 
-def test_the_window_resets_when_the_minute_turns(clock: FakeClock) -> None:
+def test_the_window_resets_when_the_minute_turns(clock: WallClock) -> None:
     with running({"messages": 2}, clock) as emu:
         send(emu, "a")
         send(emu, "b")
@@ -150,7 +121,7 @@ def test_the_window_resets_when_the_minute_turns(clock: FakeClock) -> None:
         assert limiter.windows("messages") == [Window(MINUTE, 2, 2), Window(MINUTE + 60, 1, 0)]
         assert (limiter.accepted("SendMessage"), limiter.refused("SendMessage")) == (3, 2)
         assert [m["text"] for m in emu.state.messages.values()] == ["a", "b", "e"]
-        emu.state.clock = FakeClock(MINUTE + 130)  # a clock swapped after start-up rules too
+        emu.state.clock = WallClock(MINUTE + 130)  # a clock swapped after start-up rules too
         assert send(emu, "f").rate_limit() == info(2, 1, MINUTE + 180)
 
 
@@ -164,7 +135,7 @@ def call(client: Any, method: str, path: str, body: dict[str, Any]) -> Any:
                        query_string={"api_key": API_KEY})
 
 
-def test_429_body_and_headers_are_streams(clock: FakeClock) -> None:
+def test_429_body_and_headers_are_streams(clock: WallClock) -> None:
     state = EmulatorState(API_KEY, API_SECRET, clock=clock)
     assert state.rate_limits == {"messages": 1000, "events": 10_000}
     client = create_emulator_app(state).test_client()
@@ -185,7 +156,7 @@ def test_429_body_and_headers_are_streams(clock: FakeClock) -> None:
                     "details": []}
 
 
-def test_an_injected_429_reports_the_true_limit_and_uses_the_budget(clock: FakeClock) -> None:
+def test_an_injected_429_reports_the_true_limit_and_uses_the_budget(clock: WallClock) -> None:
     state = EmulatorState(API_KEY, API_SECRET, rate_limits={"messages": 5}, clock=clock)
     client = create_emulator_app(state).test_client()
     state.inject_fault("POST", r"/message$", 429)
@@ -200,7 +171,7 @@ def test_an_injected_429_reports_the_true_limit_and_uses_the_budget(clock: FakeC
 # -- the limiter's arithmetic alone --------------------------------------------------------
 
 
-def test_default_budget_is_1000_message_writes_then_refusals(clock: FakeClock) -> None:
+def test_default_budget_is_1000_message_writes_then_refusals(clock: WallClock) -> None:
     limiter = RateLimiter(None, clock)
     verdicts = [limiter.check(op) for op in ["SendMessage", "UpdateMessagePartial"] * 501]
     assert [v.allowed for v in verdicts].count(True) == 1000
@@ -209,7 +180,7 @@ def test_default_budget_is_1000_message_writes_then_refusals(clock: FakeClock) -
     assert limiter.check("GetMessage").headers() == {}  # unlimited unless configured
 
 
-def test_stream_plan_limits_are_opt_in_per_operation(clock: FakeClock) -> None:
+def test_stream_plan_limits_are_opt_in_per_operation(clock: WallClock) -> None:
     limiter = RateLimiter(STREAM_PLAN_LIMITS, clock)
     allowed = [limiter.check("UpdateApp").allowed for _ in range(61)]
     assert allowed == [True] * 60 + [False]

@@ -72,7 +72,7 @@ def rest(server: RunningServer, user_id: str, path: str, body: dict[str, Any],
 def watch(server: RunningServer, user_id: str, connection_id: str) -> dict[str, Any]:
     body = {"state": True, "watch": True, "presence": False}
     response = rest(server, user_id, f"{CHANNEL}/query", body, connection_id=connection_id)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text  # GetOrCreateChannel: 201
     return response.json()
 
 
