@@ -21,6 +21,7 @@ from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.config import Config
 from gptbot.core.errors import SetupError
+from gptbot.diagnosis import describe_failure, diagnose_startup, render_failures
 from gptbot.jobs.child import WorkerProcess
 from gptbot.jobs.housekeeping import Housekeeping
 from gptbot.jobs.queue import EmbeddedWorker, worker_for
@@ -60,6 +61,12 @@ def serve_app(environ: Mapping[str, str] | None = None) -> Flask:
 
 
 def register_at_startup(services: Services, port: int | None) -> None:
+    """Register with Stream, or log its one cause and fix (the doctor's words, no traceback)
+    and keep serving: an earlier registration may well be in place."""
+    problem = diagnose_startup(services.config, port)
+    if problem:
+        _cannot_register(render_failures(problem))
+        return
     try:
         url = public_url_for(services.config, port)
     except SetupError as exc:
@@ -68,12 +75,16 @@ def register_at_startup(services: Services, port: int | None) -> None:
     try:
         changes = register(services.stream, services.config, url)
     except (StreamAPIException, requests.RequestException) as exc:
-        # Keep serving: an earlier registration may well be in place. Doctor says what is off.
-        log.error("could not register with Stream (%s); run `gptbot doctor`", exc)
+        _cannot_register(describe_failure(exc, services.config))
         return
     for change in changes:
         log.info("setup: %s", change)
     log.info("Stream calls %s", services.config.handler_url(url))
+
+
+def _cannot_register(failure: str) -> None:
+    log.error("could not register with Stream: %s\n  then `gptbot doctor` checks the rest",
+              failure)
 
 
 def _worker(services: Services) -> EmbeddedWorker:

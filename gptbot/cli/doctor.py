@@ -11,8 +11,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from gptbot.diagnosis import Result, diagnose, graph, render_json, render_text
-from gptbot.diagnosis import infra_checks as infra
+from gptbot.diagnosis import Result, diagnose, graph, render_json, render_text, safety_checks
 from gptbot.diagnosis.graph import Diagnosis
 
 Check = Result  # the name this module's callers used before gptbot.diagnosis existed
@@ -46,7 +45,7 @@ def _run(name: str, probe: Callable[[], str]) -> Result:
 
 
 def _moderation(config: Any) -> str:
-    return infra.moderation(graph.Context(config))
+    return safety_checks.moderation(graph.Context(config))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

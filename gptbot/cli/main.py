@@ -91,18 +91,37 @@ def _usage(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from gptbot.stream.api import StreamApi
-    from gptbot.stream.registration import register
+    """Register with Stream; when Stream cannot be reached or refuses the credentials, say
+    which and the fix (the doctor's words) instead of a traceback of urllib3's retries."""
+    import requests
+    from stream_chat.base.exceptions import StreamAPIException
+
+    from gptbot.diagnosis import describe_failure, diagnose_startup, render_failures
     from gptbot.web.public_url import public_url_for
 
     config = _config()
+    problem = diagnose_startup(config, args.port)
+    if problem:
+        print(render_failures(problem), file=sys.stderr)
+        return 1
     url = args.public_url or public_url_for(_without_public_url(config) if args.ngrok else config,
                                             args.port)
-    stream = StreamApi.from_config(config)
-    for change in register(stream, config, url) or ["already up to date"]:
+    try:
+        changes = _register(config, url)
+    except (StreamAPIException, requests.RequestException) as exc:
+        print(describe_failure(exc, config), file=sys.stderr)
+        return 1
+    for change in changes or ["already up to date"]:
         print(f"  {change}")
     print(f"Stream now calls {config.handler_url(url)} for /{config.command}")
     return 0
+
+
+def _register(config: Config, url: str) -> list[str]:
+    from gptbot.stream.api import StreamApi
+    from gptbot.stream.registration import register
+
+    return register(StreamApi.from_config(config), config, url)
 
 
 def _without_public_url(config: Config) -> Config:

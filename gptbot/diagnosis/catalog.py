@@ -138,12 +138,56 @@ _CAUSES = [
           "check GPTBOT_DATABASE_URL (and that Redis runs, for redis://)"),
     Cause("queue.unavailable", "job queue", "cannot open {url}: {error}",
           "check GPTBOT_QUEUE_URL (and that Redis runs, for redis://)"),
+    # Limits and prices
+    Cause("limits.unreachable", "limits", "{narrow}={narrow_usd:g} can never be reached: "
+          "{wide}={wide_usd:g} stops every answer first", "lower {narrow} below {wide_usd:g}, "
+          "or raise {wide} (docs/costs.md)", WARN),
+    Cause("prices.invalid", "prices", "{error}",
+          "correct the file GPTBOT_PRICES names (format: docs/costs.md), or unset GPTBOT_PRICES"),
+    Cause("prices.budget_blind", "prices", "no price for {models}: {budget} cannot count its "
+          "spend", "add its price to a TOML file named by GPTBOT_PRICES (now: {prices_file}; "
+          "docs/costs.md)"),
     Cause("prices.missing", "prices", "no price for {models}: its usage shows as unpriced",
           "add it to a TOML file named by GPTBOT_PRICES (docs/costs.md)", WARN),
+    # Moderation
+    Cause("moderation.key_missing", "moderation", "GPTBOT_MODERATION=openai needs "
+          "OPENAI_API_KEY, which is not set", "set OPENAI_API_KEY, or set GPTBOT_MODERATION to "
+          "local or off (docs/safety.md)"),
+    Cause("moderation.key_rejected", "moderation", "{host} rejected OPENAI_API_KEY ({secret}) "
+          "for moderation: HTTP {status}", "create a new key with OpenAI and put it in "
+          "OPENAI_API_KEY"),
+    Cause("moderation.unreachable", "moderation", "cannot reach the moderation endpoint at "
+          "{base_url} (OPENAI_BASE_URL): {reason}", "correct OPENAI_BASE_URL or the network to "
+          "it; meanwhile GPTBOT_MODERATION_ON_ERROR={on_error} decides if answers go on"),
+    Cause("moderation.config", "moderation", "{error}",
+          "correct GPTBOT_MODERATION_THRESHOLDS (docs/safety.md)"),
     Cause("moderation.unavailable", "moderation", "{error}",
           "check OPENAI_API_KEY, OPENAI_BASE_URL and GPTBOT_MODERATION_MODEL"),
     Cause("blocklist.invalid", "moderation", "cannot read the blocklist: {error}",
           "correct GPTBOT_BLOCKLIST (docs/safety.md)"),
+    # Fallback models: each entry of GPTBOT_FALLBACK is checked like the primary; these are
+    # the causes whose words differ (the rest name the provider's own settings already).
+    Cause("fallback.invalid", "fallback provider:model", "GPTBOT_FALLBACK entry {entry!r}: "
+          "{error}", "write it as provider:model, e.g. anthropic:claude-3-5-haiku-latest, or "
+          "remove it from GPTBOT_FALLBACK"),
+    Cause("fallback.key_missing", "fallback provider:model", "{variable} is not set "
+          "(GPTBOT_FALLBACK entry {entry})",
+          "set {variable} in .env, or remove {entry} from GPTBOT_FALLBACK"),
+    Cause("fallback.unknown", "fallback provider:model", "{host} does not know the model of "
+          "GPTBOT_FALLBACK entry {entry} (HTTP {status}: {detail})",
+          "change {entry} in GPTBOT_FALLBACK to a model this key may use"),
+    # Concurrency: the worker streams GPTBOT_CONCURRENCY answers at once on gevent.
+    Cause("gevent.missing", "concurrency", "gevent cannot be imported ({error}): `gptbot "
+          "worker` cannot stream GPTBOT_CONCURRENCY={concurrency} answers at once",
+          "pip install 'gevent>=24.2' (a dependency of gptbot), or set GPTBOT_GEVENT=false to run "
+          "the worker on threads"),
+    Cause("files.too_few", "open files", "this process may open {soft} files (ulimit -n), "
+          "fewer than the {needed} that GPTBOT_CONCURRENCY={concurrency} needs (4 per answer)",
+          "run `ulimit -n {needed}` before starting gptbot (systemd: LimitNOFILE={needed}), "
+          "or lower GPTBOT_CONCURRENCY", WARN),
+    Cause("workers.deprecated", "deprecated settings", "GPTBOT_WORKERS={workers} is "
+          "deprecated, use GPTBOT_CONCURRENCY (now {concurrency})",
+          "rename GPTBOT_WORKERS to GPTBOT_CONCURRENCY in .env (drop it if both are set)", WARN),
     Cause("check.crashed", "any check", "the check itself failed: {error}",
           "run `gptbot doctor` again; if it repeats, report this line"),
 ]

@@ -1,10 +1,14 @@
-"""docs/troubleshooting.md, generated from the catalog and Stream's error table, so the page
-says exactly what the code prints. Regenerate with:
+"""docs/troubleshooting.md and the README's Troubleshooting section, generated from the
+catalog and Stream's error table, so both say exactly what the code prints. Regenerate with:
 
     python -m gptbot.diagnosis.docs > docs/troubleshooting.md
+    python -m gptbot.diagnosis.docs --readme   # rewrites README.md between its markers
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 from gptbot.diagnosis.catalog import CAUSES, WARN, Cause
 from gptbot.stream.errors import CODES, SOURCE
@@ -24,7 +28,8 @@ reached or refuses the credentials.
 
     Stream API → Stream credentials → bot user → /gpt command → channel type 'x' (each)
     public URL (GPTBOT_PUBLIC_URL or ngrok) → webhook URL (needs the above) → event hooks
-    language model    store    job queue    prices    moderation
+    language model → fallback provider:model (each GPTBOT_FALLBACK entry) → moderation
+    store → job queue    concurrency    open files    deprecated settings    limits    prices
 
 `gptbot doctor --json` prints the same as JSON (`version`, `status`, `exit_code`, and per
 check `name`, `status`, `detail`, `fix`, `cause`, `needs`, `blocked_by`). Exit codes: 0 all
@@ -69,5 +74,45 @@ def troubleshooting_page() -> str:
     return "\n".join([INTRO, *_sections(), *_stream_codes()]) + "\n"
 
 
+# The failures a new deployment meets most, in the order it meets them: the README's table.
+COMMON = ("stream.refused", "stream.key_unknown", "stream.secret_mismatch", "bot.missing",
+          "ngrok.not_running", "webhook.unreachable", "model.key_missing", "model.key_rejected")
+README_START, README_END = "<!-- troubleshooting:start -->", "<!-- troubleshooting:end -->"
+
+
+def readme_section() -> str:
+    """What stands between the README's markers: the common failures' check → fix, and the
+    way to the full page."""
+    rows = [f"| {CAUSES[cause].check} | {_cell(CAUSES[cause].line)} | {_cell(CAUSES[cause].fix)} |"
+            for cause in COMMON]
+    return "\n".join([
+        "`gptbot doctor` names the first broken link and its one fix (exit 0 ok, 1 broken, 2 "
+        "warnings; `--json` for scripts). Every failure it can print is in "
+        "[docs/troubleshooting.md](docs/troubleshooting.md); the most common (`{braces}`: "
+        "the values found):", "",
+        "| Check | What it prints | Fix |", "| --- | --- | --- |", *rows])
+
+
+def readme_region(readme: str) -> str:
+    """The text between the README's markers (without them)."""
+    start = readme.index(README_START) + len(README_START)
+    return readme[start:readme.index(README_END, start)].strip("\n")
+
+
+def with_readme_section(readme: str) -> str:
+    start = readme.index(README_START) + len(README_START)
+    end = readme.index(README_END, start)
+    return f"{readme[:start]}\n{readme_section()}\n{readme[end:]}"
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--readme"]:
+        readme = Path(argv[1] if len(argv) > 1 else "README.md")
+        readme.write_text(with_readme_section(readme.read_text(encoding="utf-8")),
+                          encoding="utf-8")
+    else:
+        print(troubleshooting_page(), end="")
+
+
 if __name__ == "__main__":
-    print(troubleshooting_page(), end="")
+    main(sys.argv[1:])

@@ -8,7 +8,7 @@ cause prints once, with one fix, instead of once per check that trips over it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,8 @@ class Context:
     port: int | None = None
     timeout: float = 5.0
     facts: dict[str, Any] = field(default_factory=dict)
+    # The raw settings, for the few a check reads that Config does not keep (GPTBOT_GEVENT).
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 Probe = Callable[[Context], str]

@@ -4,22 +4,29 @@
     Stream API → Stream credentials → bot user → /gpt command → channel type 'x' (each)
                                                                       ↓
     public URL (GPTBOT_PUBLIC_URL or ngrok) ─────────────────→ webhook URL → event hooks
-    language model            store      job queue      prices      moderation
+    language model → fallback provider:model (each; on the primary's provider only)
+    store → job queue      concurrency      open files      deprecated settings
+    limits      prices      language model → moderation (openai, on the primary's key)
 
 startup.py runs only the first two Stream links, for `gptbot serve` and `gptbot setup`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from gptbot.config import Config
 from gptbot.core.errors import GptBotError
+from gptbot.diagnosis import concurrency_checks as workers
+from gptbot.diagnosis import cost_checks as costs
 from gptbot.diagnosis import infra_checks as infra
 from gptbot.diagnosis import model_checks as models
+from gptbot.diagnosis import safety_checks as safety
 from gptbot.diagnosis import stream_checks as stream
 from gptbot.diagnosis import webhook_checks as hooks
 from gptbot.diagnosis.catalog import Problem
+from gptbot.diagnosis.fallback_checks import fallback_checks
 from gptbot.diagnosis.graph import Check, Context, Diagnosis, Result, failed, run
 
 CONFIGURATION = "configuration"
@@ -43,18 +50,29 @@ def stream_checks(config: Config) -> list[Check]:
 
 
 def runtime_checks(config: Config) -> list[Check]:
-    checks = [
+    # One Redis for both: when the store cannot open, the queue's failure is the same one.
+    same_redis = ("store",) if config.queue_url == config.database_url else ()
+    return [
         Check(models.MODEL, models.model),
+        *fallback_checks(config),
         Check("store", infra.store),
-        # One Redis for both: when the store cannot open, the queue's failure is the same one.
-        Check("job queue", infra.queue,
-              ("store",) if config.queue_url == config.database_url else ()),
-        # A worker/concurrency check (GPTBOT_CONCURRENCY) belongs here, after the queue.
-        Check("prices", infra.prices),
+        Check("job queue", infra.queue, same_redis),
+        Check("concurrency", workers.concurrency),
+        Check("open files", workers.open_files),
+        Check("deprecated settings", workers.deprecated_settings),
+        Check("limits", costs.limits),
+        Check("prices", costs.prices),
+        *moderation_checks(config),
     ]
-    if infra.wants_moderation(config):
-        checks.append(Check("moderation", infra.moderation))
-    return checks
+
+
+def moderation_checks(config: Config) -> list[Check]:
+    """With GPTBOT_MODERATION=openai on the primary's OpenAI key, a rejected key is the
+    language model's failure first: moderation waits for it rather than repeat it."""
+    if not safety.wants_moderation(config):
+        return []
+    openai = "openai" in config.safety.moderation and config.provider == "openai"
+    return [Check("moderation", safety.moderation, (models.MODEL,) if openai else ())]
 
 
 def diagnose(environ: Mapping[str, str] | None = None, port: int | None = None,
@@ -65,7 +83,7 @@ def diagnose(environ: Mapping[str, str] | None = None, port: int | None = None,
     except GptBotError as exc:
         return Diagnosis((_config_failure(exc),))
     ok = Result(CONFIGURATION, "ok", f"provider {config.provider}, model {config.model}")
-    context = Context(config, port, timeout)
+    context = Context(config, port, timeout, environ=os.environ if environ is None else environ)
     checks = stream_checks(config) + runtime_checks(config)
     return Diagnosis((ok, *run(checks, context).results))
 

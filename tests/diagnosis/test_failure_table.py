@@ -8,7 +8,9 @@ different app's error, an ngrok agent API with the wrong port, an LLM answering 
 from __future__ import annotations
 
 import json
+import resource
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,8 @@ import pytest
 
 from gptbot.diagnosis import diagnose, model_checks
 from tests.diagnosis.servers import answer_everything, closed_port, silent_server, stream_error
-from tests.support.servers import serve_json
+from tests.support.provider_streams import ollama_stream
+from tests.support.servers import FakeLLM, serve_json, serve_llm
 
 STREAM_FIX = "correct STREAM_CHAT_URL, or unset it to use Stream's own API " \
              "(https://chat.stream-io-api.com)"
@@ -169,6 +172,73 @@ def _unpriced(rig):
     rig.env["GPTBOT_MODEL"] = "my-private-model"
 
 
+def _budgets(**budgets: str) -> Callable:
+    return lambda rig: rig.env.update(budgets)
+
+
+def _bad_price_file(rig):
+    (rig.tmp / "prices.toml").write_text("models = 3\n")
+    rig.env["GPTBOT_PRICES"] = f"{rig.tmp}/prices.toml"
+
+
+def _unpriced_with_a_budget(rig):
+    rig.env.update(GPTBOT_MODEL="my-private-model", GPTBOT_DAILY_BUDGET_USD="10")
+
+
+def _on_ollama(rig, body: bytes = ollama_stream(["OK"]), status: int = 200) -> str:
+    """The primary model on a fake Ollama: one that needs no OpenAI key."""
+    fake = rig.enter(serve_llm(FakeLLM(body, status=status)))
+    rig.env.update(GPTBOT_PROVIDER="ollama", OLLAMA_HOST=fake.url)
+    return fake.url
+
+
+def _moderated(change: Callable) -> Callable:
+    def arrange(rig):
+        _on_ollama(rig)
+        rig.env["GPTBOT_MODERATION"] = "openai"
+        change(rig)
+    return arrange
+
+
+def _moderation_refusing_the_key(rig):
+    endpoint = rig.enter(answer_everything(401, {"error": {"message": "Incorrect API key"}}))
+    rig.env["OPENAI_BASE_URL"] = endpoint.url + "/v1"
+    rig.values["moderation"] = endpoint.url.removeprefix("http://")
+
+
+def _fallback(entry: str, **env: str) -> Callable:
+    return lambda rig: rig.env.update(GPTBOT_FALLBACK=entry, **env)
+
+
+def _fallback_rejected(rig):
+    fake = rig.enter(answer_everything(401, {"type": "error", "error": {
+        "type": "authentication_error", "message": "invalid x-api-key"}}))
+    rig.env.update(GPTBOT_FALLBACK=HAIKU, ANTHROPIC_API_KEY="sk-ant-000000000000wxyz",
+                   ANTHROPIC_BASE_URL=fake.url)
+    rig.values["anthropic"] = fake.url.removeprefix("http://")
+
+
+def _fallback_unknown_model(rig):
+    ollama = rig.enter(serve_llm(FakeLLM(b'{"error":"model \\"nosuch\\" not found, try pulling '
+                                         b'it first"}', status=404)))
+    rig.env.update(GPTBOT_FALLBACK="ollama:nosuch", OLLAMA_HOST=ollama.url)
+    rig.values["ollama"] = ollama.url.removeprefix("http://")
+
+
+def _no_gevent(rig):
+    rig.monkeypatch.setitem(sys.modules, "gevent", None)  # what a failed install looks like
+
+
+def _too_few_files(rig):
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    concurrency = soft // 4 + 1
+    rig.env["GPTBOT_CONCURRENCY"] = str(concurrency)
+    rig.values.update(soft=soft, concurrency=concurrency, needed=4 * concurrency)
+
+
+HAIKU = "anthropic:claude-3-5-haiku-latest"
+
+
 CASES = [
     Case("stream refused", _stream_at(_refusing), "Stream API",
          "cannot reach Stream: connection refused at {hostport}, nothing listens there "
@@ -302,6 +372,65 @@ CASES = [
          "no price for openai:my-private-model: its usage shows as unpriced",
          "add it to a TOML file named by GPTBOT_PRICES (docs/costs.md)", status="warn",
          exit_code=2),
+    Case("user budget above the app's",
+         _budgets(GPTBOT_USER_DAILY_BUDGET_USD="5", GPTBOT_DAILY_BUDGET_USD="2"), "limits",
+         "GPTBOT_USER_DAILY_BUDGET_USD=5 can never be reached: GPTBOT_DAILY_BUDGET_USD=2 stops "
+         "every answer first",
+         "lower GPTBOT_USER_DAILY_BUDGET_USD below 2, or raise GPTBOT_DAILY_BUDGET_USD "
+         "(docs/costs.md)", status="warn", exit_code=2),
+    Case("price file unreadable", _bad_price_file, "prices",
+         "{tmp}/prices.toml: key 'models' must be a table of models",
+         "correct the file GPTBOT_PRICES names (format: docs/costs.md), or unset GPTBOT_PRICES"),
+    Case("budget on a model without a price", _unpriced_with_a_budget, "prices",
+         "no price for openai:my-private-model: GPTBOT_DAILY_BUDGET_USD cannot count its spend",
+         "add its price to a TOML file named by GPTBOT_PRICES (now: unset; docs/costs.md)"),
+    Case("moderation without a key", _moderated(lambda rig: rig.env.pop("OPENAI_API_KEY")),
+         "moderation", "GPTBOT_MODERATION=openai needs OPENAI_API_KEY, which is not set",
+         "set OPENAI_API_KEY, or set GPTBOT_MODERATION to local or off (docs/safety.md)"),
+    Case("moderation key rejected", _moderated(_moderation_refusing_the_key), "moderation",
+         "{moderation} rejected OPENAI_API_KEY (22 characters, ending …wxyz) for moderation: "
+         "HTTP 401", "create a new key with OpenAI and put it in OPENAI_API_KEY"),
+    Case("moderation unreachable", _moderated(_llm_refusing), "moderation",
+         "cannot reach the moderation endpoint at {base} (OPENAI_BASE_URL): connection refused: "
+         "nothing listens there",
+         "correct OPENAI_BASE_URL or the network to it; meanwhile "
+         "GPTBOT_MODERATION_ON_ERROR=closed decides if answers go on"),
+    Case("moderation thresholds wrong",
+         _moderated(lambda rig: rig.env.update(GPTBOT_MODERATION_THRESHOLDS="hate=2")),
+         "moderation", "GPTBOT_MODERATION_THRESHOLDS: 'hate=2' is not category=score with a "
+         "score from 0 to 1 (e.g. hate=0.4,violence=0.7)",
+         "correct GPTBOT_MODERATION_THRESHOLDS (docs/safety.md)"),
+    Case("fallback provider unknown", _fallback("nosuch:model"), "fallback nosuch:model",
+         "GPTBOT_FALLBACK entry 'nosuch:model': provider 'nosuch' is unknown; use one of "
+         "anthropic, azure, gemini, local, ollama, openai",
+         "write it as provider:model, e.g. anthropic:claude-3-5-haiku-latest, or remove it "
+         "from GPTBOT_FALLBACK"),
+    Case("fallback key missing", _fallback(HAIKU), f"fallback {HAIKU}",
+         f"ANTHROPIC_API_KEY is not set (GPTBOT_FALLBACK entry {HAIKU})",
+         f"set ANTHROPIC_API_KEY in .env, or remove {HAIKU} from GPTBOT_FALLBACK"),
+    Case("fallback key rejected", _fallback_rejected, f"fallback {HAIKU}",
+         "{anthropic} rejected ANTHROPIC_API_KEY (23 characters, ending …wxyz): HTTP 401, "
+         "invalid x-api-key",
+         "create a new key with the provider and put it in ANTHROPIC_API_KEY"),
+    Case("fallback model unknown", _fallback_unknown_model, "fallback ollama:nosuch",
+         "{ollama} does not know the model of GPTBOT_FALLBACK entry ollama:nosuch (HTTP 404: "
+         'model "nosuch" not found, try pulling it first)',
+         "change ollama:nosuch in GPTBOT_FALLBACK to a model this key may use"),
+    Case("gevent missing", _no_gevent, "concurrency",
+         "gevent cannot be imported (import of gevent halted; None in sys.modules): `gptbot "
+         "worker` cannot stream GPTBOT_CONCURRENCY=256 answers at once",
+         "pip install 'gevent>=24.2' (a dependency of gptbot), or set GPTBOT_GEVENT=false to "
+         "run the worker on threads"),
+    Case("too few open files", _too_few_files, "open files",
+         "this process may open {soft} files (ulimit -n), fewer than the {needed} that "
+         "GPTBOT_CONCURRENCY={concurrency} needs (4 per answer)",
+         "run `ulimit -n {needed}` before starting gptbot (systemd: LimitNOFILE={needed}), or "
+         "lower GPTBOT_CONCURRENCY", status="warn", exit_code=2),
+    Case("GPTBOT_WORKERS still set", lambda rig: rig.env.update(GPTBOT_WORKERS="8"),
+         "deprecated settings",
+         "GPTBOT_WORKERS=8 is deprecated, use GPTBOT_CONCURRENCY (now 8)",
+         "rename GPTBOT_WORKERS to GPTBOT_CONCURRENCY in .env (drop it if both are set)",
+         status="warn", exit_code=2),
 ]
 
 
@@ -345,6 +474,31 @@ def test_the_table_covers_every_cause_a_test_can_provoke():
                 "webhook.elsewhere", "webhook.unreachable", "webhook.not_gptbot",
                 "webhook.other_secret", "hooks.missing", "model.key_missing",
                 "model.key_rejected", "model.unknown", "model.bad_url", "model.unreachable",
-                "model.local_missing", "store.unavailable", "prices.missing"}
+                "model.local_missing", "store.unavailable", "prices.missing",
+                "limits.unreachable", "prices.invalid", "prices.budget_blind",
+                "moderation.key_missing", "moderation.key_rejected", "moderation.unreachable",
+                "moderation.config", "fallback.invalid", "fallback.key_missing",
+                "fallback.unknown", "gevent.missing", "files.too_few", "workers.deprecated"}
+    # One more row than causes: a fallback's rejected key is the primary's cause, own check.
     assert provoked <= set(CAUSES)
-    assert len(CASES) == len(provoked)
+    assert len(CASES) == len(provoked) + 1
+
+
+def test_a_rejected_key_prints_once_its_fallback_and_moderation_wait(rig):
+    rig.healthy()
+    _llm(401, {"error": {"message": "Incorrect API key provided"}})(rig)
+    rig.env.update(GPTBOT_FALLBACK="openai:gpt-4o", GPTBOT_MODERATION="openai")
+    diagnosis = diagnose(rig.env, port=rig.port)
+    assert diagnosis.get("language model").cause == "model.key_rejected"
+    for name in ("fallback openai:gpt-4o", "moderation"):
+        assert (diagnosis.get(name).status, diagnosis.get(name).detail) == (
+            "skip", "skipped: needs language model")
+    assert [r.name for r in diagnosis.failures] == ["language model"]
+
+
+def test_a_fallback_on_another_provider_is_checked_on_its_own(rig):
+    rig.healthy()
+    _fallback_rejected(rig)
+    _llm(401, {"error": {"message": "Incorrect API key provided"}})(rig)
+    diagnosis = diagnose(rig.env, port=rig.port)
+    assert [r.name for r in diagnosis.failures] == ["language model", f"fallback {HAIKU}"]

@@ -95,3 +95,32 @@ def test_every_cause_is_on_the_page():
     page = troubleshooting_page()
     for cause in CAUSES.values():
         assert f"`{cause.id}`" in page and cause.line.replace("|", "\\|") in page
+
+
+def test_readme_troubleshooting_is_what_the_code_prints():
+    from gptbot.diagnosis.docs import readme_region, readme_section
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_region(readme) == readme_section(), \
+        "regenerate: python -m gptbot.diagnosis.docs --readme"
+
+
+def test_readme_troubleshooting_stays_short_and_names_real_fixes():
+    from gptbot.diagnosis.catalog import CAUSES
+    from gptbot.diagnosis.docs import COMMON, readme_section
+
+    section = readme_section()
+    assert len(section.splitlines()) <= 12
+    assert "docs/troubleshooting.md" in section
+    for cause in COMMON:  # each row is a catalog entry, word for word
+        assert CAUSES[cause].fix.replace("|", "\\|") in section
+
+
+def test_regenerating_the_readme_touches_only_its_region():
+    from gptbot.diagnosis.docs import README_END, README_START, with_readme_section
+
+    readme = f"# Title\n\nbefore\n{README_START}\nold text\n{README_END}\nafter\n"
+    rewritten = with_readme_section(readme)
+    assert rewritten.startswith(f"# Title\n\nbefore\n{README_START}\n`gptbot doctor`")
+    assert rewritten.endswith(f"\n{README_END}\nafter\n")
+    assert "old text" not in rewritten

@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import requests
-
 from gptbot.config import Config
 from gptbot.core.events import Status, StreamEvent
 from gptbot.core.types import ChatRequest
-from gptbot.llm.providers.http import StreamingHttp
+from gptbot.llm.providers.http import StreamingHttp, pooled_session
 from gptbot.llm.providers.openai import OpenAIProvider
 from gptbot.local.model import LocalModel, Options, ahead, start_local_model
 
@@ -31,7 +29,7 @@ class LocalModelProvider:
 
     @classmethod
     def from_config(cls, config: Config) -> LocalModelProvider:
-        http = StreamingHttp(requests.Session(), config.llm_connect_timeout,
+        http = StreamingHttp(pooled_session(config.concurrency), config.llm_connect_timeout,
                              config.llm_idle_timeout, config.llm_max_retries)
         cache = Path(config.local_model_dir) if config.local_model_dir else None
         return cls(http, config.local_model, cache)
