@@ -32,6 +32,8 @@ from gptbot.store import JobStore, Stores, open_stores
 from gptbot.stream.api import StreamApi
 from gptbot.stream.watcher import ChannelWatcher, StopSignal
 from gptbot.telemetry import Telemetry
+from gptbot.voice.cache import MemoryTranscriptCache, SqliteTranscriptCache, TranscriptCache
+from gptbot.voice.service import VoiceService
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class Services:
     def close(self) -> None:
         if self.answerer.watcher is not None:
             self.answerer.watcher.close()
+        if self.answerer.voice is not None:
+            self.answerer.voice.close()
         self.telemetry.close()
         self.stores.close()
 
@@ -87,7 +91,7 @@ def build_services(
                         moderation=Moderation.from_config(config, redactor, provider),
                         settings=stores.settings,
                         order=TurnOrder(stores.turn_order, stores.jobs),
-                        watcher=stop_watcher(config, stores.jobs))
+                        watcher=stop_watcher(config, stores.jobs), voice=build_voice(config))
 
     def run_answer(payload: dict[str, Any]) -> None:
         with telemetry.job(payload):  # the webhook's trace and correlation id, continued
@@ -108,6 +112,23 @@ def stop_watcher(config: Config, jobs: JobStore) -> ChannelWatcher:
 
     return ChannelWatcher(config.stream_chat_url, config.stream_api_key,
                           config.stream_api_secret, config.bot_user_id, on_stop)
+
+
+def build_voice(config: Config) -> VoiceService:
+    """Hearing and speaking as GPTBOT_VOICE says; an engine that cannot run is left out,
+    its reason logged once (by VoiceService.build) and kept in `.problems`."""
+    return VoiceService.build(config.voice, transcript_cache(config),
+                              stream_chat_url=config.stream_chat_url,
+                              openai_base_url=config.openai_base_url,
+                              openai_api_key=config.openai_api_key)
+
+
+def transcript_cache(config: Config) -> TranscriptCache:
+    """Beside the data: a SQLite file, or in memory where the data is in Redis (a shared
+    host need not have a disk of its own)."""
+    if config.database_url.startswith(("redis://", "rediss://")) or not config.voice.enabled:
+        return MemoryTranscriptCache()
+    return SqliteTranscriptCache(config.data_dir / "voice.db")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from gptbot.config.env import bool_setting, csv_setting, get, int_setting, requi
 from gptbot.config.feedback import FeedbackSettings
 from gptbot.config.limits import CostLimits
 from gptbot.config.safety import SafetySettings
+from gptbot.config.voice import VoiceConfig
 from gptbot.core.errors import ConfigError
 
 DEFAULT_NGROK_API = "http://127.0.0.1:4040/api/tunnels"
@@ -111,6 +112,7 @@ class Config:
     otel_capture_content: bool = False  # message text in spans only when explicitly asked
     safety: SafetySettings = field(default_factory=SafetySettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)  # GPTBOT_VOICE* (config/voice.py)
     # Settings that still work but are on their way out: logged at start-up.
     deprecations: tuple[str, ...] = ()
 
@@ -275,6 +277,7 @@ def _cost_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "safety": SafetySettings.from_env(env),
         "feedback": FeedbackSettings.from_env(env),
+        "voice": VoiceConfig.from_env(env),
         "limits": CostLimits.from_env(env),
         "prices_file": get(env, "GPTBOT_PRICES"),
         "ledger_days": int_setting(env, "GPTBOT_LEDGER_DAYS", 400, minimum=1),

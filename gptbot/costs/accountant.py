@@ -21,6 +21,7 @@ from gptbot.llm.metering import CallRecord
 from gptbot.llm.tokens import messages_tokens
 from gptbot.store.ledger import LedgerRow, LedgerStore
 from gptbot.telemetry import Telemetry
+from gptbot.voice.usage import VoiceUsage
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,22 @@ class Accountant:
         row = CallRecord("gptbot", "handoff", tag, self.clock(), Usage(0, 0), False, 0.0, 0.0,
                          "handoff")
         self._record(row, 0.0)
+
+    def record_voice(self, tag: CallTag, usage: VoiceUsage) -> None:
+        """One transcription or spoken reply: a ledger row (its audio seconds in `total_s`)
+        and its cost on the budgets. Charged after the fact, as the audio is already heard
+        or spoken: a budget it pushes over refuses the next call, not this one."""
+        tag = replace(tag, purpose=usage.purpose)
+        self.telemetry.spent(usage.cost_usd or 0.0)
+        try:
+            self.quotas.settle(self.quotas.reserve(tag, 0.0), usage.cost_usd, 0)
+        except LimitReached:
+            log.info("%s for %s came with a budget already spent", usage.purpose, tag.reply_id)
+        except Exception:  # the answer goes on; the books are secondary
+            log.exception("could not charge %s for %s", usage.purpose, tag.reply_id)
+        row = CallRecord(usage.engine, usage.model, tag, self.clock(), Usage(0, 0), False, None,
+                         usage.seconds, "ok")
+        self._record(row, usage.cost_usd)
 
     def _worst_case(self, price: Price | None, request: ChatRequest) -> float:
         if price is None:

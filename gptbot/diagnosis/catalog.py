@@ -188,6 +188,7 @@ _CAUSES = [
     Cause("workers.deprecated", "deprecated settings", "GPTBOT_WORKERS={workers} is "
           "deprecated, use GPTBOT_CONCURRENCY (now {concurrency})",
           "rename GPTBOT_WORKERS to GPTBOT_CONCURRENCY in .env (drop it if both are set)", WARN),
+    Cause("voice.not_ready", "voice", "{what}", "{fix}", WARN),
     Cause("check.crashed", "any check", "the check itself failed: {error}",
           "run `gptbot doctor` again; if it repeats, report this line"),
 ]

@@ -24,6 +24,7 @@ from gptbot.diagnosis import infra_checks as infra
 from gptbot.diagnosis import model_checks as models
 from gptbot.diagnosis import safety_checks as safety
 from gptbot.diagnosis import stream_checks as stream
+from gptbot.diagnosis import voice_checks
 from gptbot.diagnosis import webhook_checks as hooks
 from gptbot.diagnosis.catalog import Problem
 from gptbot.diagnosis.fallback_checks import fallback_checks
@@ -63,6 +64,7 @@ def runtime_checks(config: Config) -> list[Check]:
         Check("limits", costs.limits),
         Check("prices", costs.prices),
         *moderation_checks(config),
+        Check("voice", voice_checks.voice),
     ]
 
 

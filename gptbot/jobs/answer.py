@@ -24,7 +24,8 @@ from gptbot.jobs.moderated import Moderation, Refused, Screening
 from gptbot.jobs.planning import Plan, Planner
 from gptbot.jobs.running import RunningJob, RunningJobs
 from gptbot.jobs.stop import STOPPED_NOTE, JobCancelled, StoppableSink, StopRequested
-from gptbot.llm.generation import Generation, generate
+from gptbot.jobs.voice_steps import SpokenAnswer, VoiceSteps
+from gptbot.llm.generation import Generation, TextSink, generate
 from gptbot.llm.providers import Provider
 from gptbot.llm.tools import Toolbox
 from gptbot.safety import Redactor
@@ -34,6 +35,8 @@ from gptbot.stream.api import StreamApi
 from gptbot.stream.reply import ReplyTarget, ReplyWriter
 from gptbot.stream.watcher import ChannelWatcher
 from gptbot.telemetry import Telemetry
+from gptbot.voice.errors import VoiceError
+from gptbot.voice.service import VoiceService
 
 log = logging.getLogger(__name__)
 GAVE_UP_NOTE = "Sorry, this answer failed several times and was given up. Please try again."
@@ -60,6 +63,7 @@ class Answerer:
         settings: SettingsStore | None = None,
         order: TurnOrder | None = None,
         watcher: ChannelWatcher | None = None,
+        voice: VoiceService | None = None,
     ) -> None:
         self.config = config
         self.toolbox = toolbox
@@ -88,6 +92,7 @@ class Answerer:
         self.planner = Planner(config, stream, provider, conversations, prompts, redactor,
                                cache_enabled=self.cache is not None)
         self.memory = self.planner.memory
+        self.voice = VoiceSteps(voice, stream, config.bot_user_id, accountant) if voice else None
 
     def run(self, job: AnswerJob) -> None:
         """One attempt at the job; its end is recorded whatever happens (see lifecycle.py)."""
@@ -138,18 +143,25 @@ class Answerer:
     def _answer(self, job: AnswerJob, writer: ReplyWriter, run: RunningJob) -> Outcome:
         """Writes the reply; a failed final write raises, and the attempt is retried."""
         since = job.asked_at or time.time()
+        try:  # the transcript becomes the question: everything below applies to it
+            job, heard = self.voice.hear(job) if self.voice else (job, None)
+        except VoiceError as exc:
+            return self._unheard(job, writer, exc)
         screen = self.moderation.screen(job.question if job.kind != SUMMARIZE else "")
 
         def stopped() -> bool:
             screen.poll()  # parallel moderation: a flagged question ends the answer now
             return self.jobs.stop_requested(job.stop_scopes, since)
 
-        sink = StoppableSink(writer, stopped, self.config.update_interval, self.clock,
+        voiced = self.voice.sink(job, writer) if self.voice else writer
+        sink = StoppableSink(voiced, stopped, self.config.update_interval, self.clock,
                              run.cancelled)
         try:
             sink.check()  # stopped while it waited in the queue
             if self.order is not None:
                 self.order.wait(job, sink)  # the previous answer here first
+            if heard:  # straight to the reply: neither remembered nor spoken
+                writer.add(heard.quote + "\n\n")
             screen.start()  # blocking: a flagged question never reaches the model
             plan = self.planner.plan(job)
             result = self._cached(job, plan, sink) or self._generate(job, plan, sink)
@@ -171,14 +183,29 @@ class Answerer:
             writer.fail(GptBotError.user_message)
             self._audit(job, audited.FAILED)
             return Outcome(FAILED, describe(exc))
+        return self._done(job, writer, voiced, plan, result, screen)
+
+    def _done(self, job: AnswerJob, writer: ReplyWriter, voiced: TextSink, plan: Plan,
+              result: Generation, screen: Screening) -> Outcome:
+        """The final write; then memory, the response cache, the audit and a spoken answer."""
         self._log_usage(job, result)
-        writer.finish(" ".join(n for n in (plan.note, result.note, *self._warnings(job)) if n))
+        note = self._notes(job, plan, result)
+        writer.finish(note)
         self._remember(job, result.text)  # after the final write: a retried attempt starts clean
         cached = result.finish_reason == "cached"
         if not cached:
             self._cache(job, plan, result)
         self._audit(job, audited.CACHED if cached else audited.DONE, result.text, screen.verdicts)
+        if self.voice and isinstance(voiced, SpokenAnswer):  # never raises: the text stands
+            self.voice.attach(job, writer, voiced, result.text, note)
         return Outcome(DONE)
+
+    def _unheard(self, job: AnswerJob, writer: ReplyWriter, exc: VoiceError) -> Outcome:
+        """The recording could not be used: the reply says why, and no model is called."""
+        log.info("answer %s: voice message not used: %s", job.reply_id, exc)
+        writer.fail(exc.user_message)
+        self._audit(job, audited.FAILED)
+        return Outcome(FAILED, describe(exc))
 
     def _stopped(self, job: AnswerJob, writer: ReplyWriter, text: str,
                  screen: Screening) -> Outcome:
@@ -224,6 +251,10 @@ class Answerer:
         for piece in pieces(answer):
             sink.add(piece)
         return Generation(text=answer, finish_reason="cached")
+
+    def _notes(self, job: AnswerJob, plan: Plan, result: Generation) -> str:
+        voice = self.voice.notes(job) if self.voice else []
+        return " ".join(n for n in (plan.note, result.note, *self._warnings(job), *voice) if n)
 
     def _warnings(self, job: AnswerJob) -> list[str]:
         if self.quotas is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from gptbot.conversation.memory import conversation_key
@@ -26,6 +26,13 @@ class AnswerJob:
     limit: int = 0  # SUMMARIZE: how many recent messages
     asked_at: float = 0.0  # stop requests from this moment on apply to this job
     exempt: bool = False  # an admin: per-user and per-channel limits do not apply
+    spoken: bool = False  # `/gpt voice …`: a spoken answer too (jobs/voice_steps.py)
+    # Where a voice recording may be: the command message's id and attachments, the message
+    # it quotes (and its copy embedded by Stream), the thread parent (`parent_id`).
+    message_id: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list, hash=False)
+    quoted_message_id: str | None = None
+    quoted_message: dict[str, Any] | None = field(default=None, hash=False)
 
     def to_payload(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,6 +42,13 @@ class AnswerJob:
         # Unknown keys are dropped: a newer web process may queue work for an older worker.
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in payload.items() if k in known})
+
+    def command_message(self) -> dict[str, Any]:
+        """The command message as far as hearing it needs (gptbot.voice.trigger)."""
+        message: dict[str, Any] = {"id": self.message_id, "attachments": self.attachments}
+        if self.quoted_message is not None:
+            message["quoted_message"] = self.quoted_message
+        return message
 
     @property
     def cid(self) -> str:

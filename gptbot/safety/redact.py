@@ -10,6 +10,7 @@ from gptbot.safety.detect import DETECTORS, NO_REGION, find
 
 LABELS = {"email": "EMAIL", "phone": "PHONE", "card": "CARD", "iban": "IBAN", "ip": "IP"}
 PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|CARD|IBAN|IP)_\d+\]")
+MAX_PASSES = 4  # each pass can only shorten what is left; two suffice in practice
 
 
 
@@ -59,6 +60,17 @@ class Redactor:
             return text
         names = names if names is not None else Placeholders()
         names.reserve(text)
+        # A finding that lost an overlap to a longer one may leave a tail that is itself
+        # one ("+49 30 1234567_@x.io": the phone wins, "_@x.io" is left): passes until none
+        # is left, so redacting redacted text changes nothing.
+        for _ in range(MAX_PASSES):
+            redacted = self._one_pass(text, names)
+            if redacted == text:
+                break
+            text = redacted
+        return text
+
+    def _one_pass(self, text: str, names: Placeholders) -> str:
         pieces, done = [], 0
         for item in find(text, self.kinds, self.phone_region):
             pieces += [text[done:item.start], names.name(item.kind, item.key)]

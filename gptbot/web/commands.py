@@ -8,6 +8,8 @@ from typing import Any
 
 from gptbot.jobs.job import SUMMARIZE, AnswerJob
 from gptbot.telemetry import with_traceparent
+from gptbot.voice.errors import VoiceNotSetUp
+from gptbot.voice.trigger import find_voice, wants_spoken_reply
 from gptbot.web import handoff, subcommands
 from gptbot.web.context import CommandContext
 from gptbot.web.queued import job_for
@@ -23,19 +25,36 @@ def respond(call: CommandCall, ctx: CommandContext) -> tuple[dict[str, Any], str
     if call.command != command:
         return _only_for_sender(
             "error", f"/{call.command} is not a command this bot knows."), "bad_request"
-    sub = subcommands.parse(call.args) if call.args else subcommands.Subcommand("help")
+    asks = bool(wants_spoken_reply(call.args)[1]) or may_have_voice(call)
+    sub = subcommands.parse(call.args) if asks else subcommands.Subcommand("help")
     if sub is not None and sub.name in handoff.NAMES:
         return handoff.handle(sub, call, ctx), "acked"
     if sub is not None and sub.name != "summarize":
         return subcommands.handle(sub, call, ctx), "acked"
     if quiet := handoff.quiet_notice(call, ctx):  # a person handles it: no job, no model
         return quiet, "acked"
+    if sub is None and _voice_is_off(call, ctx):
+        return _only_for_sender("ephemeral", VoiceNotSetUp.user_message), "acked"
     exempt = ctx.config.limits.exempt_admins and subcommands.is_admin(call, ctx.config)
     job = job_for(call, exempt=exempt) if sub is None \
         else job_for(call, SUMMARIZE, sub.limit, exempt)  # summarize needs the model too
     refused, outcome = _start_job(job, call, ctx)
     # The question stays in the channel as the user typed it.
     return refused or {"message": call.message}, outcome
+
+
+def may_have_voice(call: CommandCall) -> bool:
+    """A recording on the command or the message it embeds as quoted, or a quote the job
+    has to fetch to know: `/gpt` alone on a voice message is a question."""
+    if find_voice(call.message) is not None:
+        return True
+    return bool(call.quoted_message_id) and not call.message.get("quoted_message")
+
+
+def _voice_is_off(call: CommandCall, ctx: CommandContext) -> bool:
+    """Only a recording, no typed question, and nothing here to hear it with."""
+    typed = wants_spoken_reply(call.args)[1]
+    return ctx.config.voice.stt == "off" and not typed and find_voice(call.message) is not None
 
 
 def _start_job(

@@ -45,6 +45,7 @@ class CommandCall:
     user_name: str
     user_role: str
     message: dict[str, Any]
+    quoted_message_id: str | None = None  # the message this command quotes (a voice note?)
 
     @property
     def cid(self) -> str:
@@ -90,6 +91,7 @@ def parse_command(body: bytes, webhook_id: str | None) -> CommandCall:
         user_name=_user_name(user, user_id),
         user_role=_optional_string(user, "role", "user", MAX_ID) or "user",
         message=message,
+        quoted_message_id=_optional_id(message, "quoted_message_id", rule=NOT_IN_PATHS) or None,
     )
 
 
