@@ -21,12 +21,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.config import Config
 from gptbot.stream import write_budget as budgets
+from gptbot.stream.errors import error_code, error_text
 from gptbot.stream.retry import (
     WaitForReset,
     is_rate_limit,
@@ -34,11 +34,12 @@ from gptbot.stream.retry import (
     is_transient_write,
     retry_policy,
 )
-from gptbot.stream.transport import HotWrites
+from gptbot.stream.transport import HotWrites, keep_alive
 from gptbot.stream.write_budget import EVENTS, MESSAGES, RateLimitReset, TokenBuckets, WriteBudget
 from gptbot.telemetry import Telemetry
 
-__all__ = ["MessageExists", "StreamApi", "is_rate_limit", "is_transient", "is_transient_write"]
+__all__ = ["MessageExists", "StreamApi", "error_code", "error_text", "is_rate_limit",
+           "is_transient", "is_transient_write"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -48,28 +49,6 @@ MESSAGE_TOO_LONG = 20
 
 class MessageExists(Exception):
     """A message with our deterministic id is already there: an earlier attempt sent it."""
-
-
-def error_code(exc: StreamAPIException) -> int | None:
-    code = getattr(exc, "error_code", None)
-    return code if isinstance(code, int) else None
-
-
-def error_text(exc: StreamAPIException) -> str:
-    return str(getattr(exc, "error_message", None) or exc.response_text or "")
-
-
-def keep_alive(client: StreamChat, size: int) -> None:
-    """A pool of `size` kept-alive connections (the SDK's 10 would open and discard one per
-    call past them), and the environment's proxy and CA settings resolved once, not per call
-    (a fifth of a call's CPU, measured): the session talks to one URL. No .netrc: the SDK
-    sends its own Authorization."""
-    session = client.session
-    for scheme in ("http://", "https://"):  # max_retries=1 as the SDK mounts it
-        session.mount(scheme, HTTPAdapter(max_retries=1, pool_maxsize=max(size, 10)))
-    settings = session.merge_environment_settings(client.base_url, {}, None, None, None)
-    session.proxies, session.verify, session.trust_env = settings["proxies"], \
-        settings["verify"], False
 
 
 class StreamApi:

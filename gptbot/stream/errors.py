@@ -95,7 +95,18 @@ def hint(code: object) -> str:
 
 def describe(status: int | None, code: object, message: str = "") -> str:
     """One log-ready phrase for an error Stream answered: our words first, Stream's after
-    (`StreamApi.error_code`/`error_text` give the code and message of an SDK exception)."""
+    (`error_code`/`error_text` below give the code and message of an SDK exception)."""
     words = plain_words(code, status)
     head = f"HTTP {status}, {words}" if status and lookup(code) else words
     return f'{head} (Stream: "{message[:200]}")' if message else head
+
+
+def error_code(exc: Exception) -> int | None:
+    """Stream's `code` in an SDK exception's JSON body, if it had one."""
+    code = getattr(exc, "error_code", None)
+    return code if isinstance(code, int) else None
+
+
+def error_text(exc: Exception) -> str:
+    """The message of an SDK exception (`StreamAPIException`), or its raw response text."""
+    return str(getattr(exc, "error_message", None) or getattr(exc, "response_text", "") or "")
