@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gptbot.core.errors import ConfigError
+from gptbot.core.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 BLOCK = 1 << 20
@@ -101,14 +102,6 @@ class Weights:
 
 def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "gptbot" / "models"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        while block := src.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _copy(src: BinaryIO, dst: BinaryIO, digest: hashlib._Hash) -> None:

@@ -9,12 +9,13 @@ files are used where pip put them; only the markers are written, outside site-pa
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gptbot.core.hashing import sha256_file
 
 BLOCK = 1 << 20
 
@@ -74,14 +75,6 @@ def verified_dir(package: WeightPackage, marker_dir: Path | None = None) -> Path
             raise WeightsUnavailable(f"{package.title}: {name} is missing or its sha256 is "
                                      f"wrong; reinstall {package.pin}")
     return directory
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        while block := src.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_verified(path: Path, sha256: str, marker_dir: Path) -> bool:
