@@ -17,8 +17,6 @@ from typing import Any
 
 from gptbot.core.hashing import sha256_file
 
-BLOCK = 1 << 20
-
 
 class WeightsUnavailable(Exception):
     """A weight package is not installed, or a file's hash is wrong."""
