@@ -23,6 +23,7 @@ piece after S seconds, so the bench measures scheduling rather than CPU.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -45,8 +46,25 @@ from gptbot.cli.dev import free_port  # noqa: E402
 from tests.support.common import API_KEY, API_SECRET, command_payload, signed_headers  # noqa: E402
 
 POOL_FULL = "Connection pool is full"
+BOOST = 10
 UNLIMITED = {"GPTBOT_STREAM_WRITES_PER_MIN": "100000000", "GPTBOT_STREAM_EVENTS_PER_MIN":
              "100000000", "GPTBOT_USER_DAILY_LIMIT": "0", "GPTBOT_CHANNEL_DAILY_LIMIT": "0"}
+
+
+def stand_in_priority() -> int:
+    """The load client and the fakes stand in for Stream and the LLM, which run on
+    machines of their own: when the bench may (root), they run at a higher CPU priority
+    than the bot, so the bot gets what they leave of the cores and the acks measure the
+    bot, not the client's own wait for a core. Returns the bot's niceness relative to them."""
+    try:
+        os.nice(-BOOST)
+        return BOOST
+    except OSError:
+        return 0
+
+
+def _as_bot() -> None:
+    os.nice(-os.nice(0))  # back to niceness 0, the bot's own, whatever the bench runs at
 
 
 def start_fakes(tokens: int, seconds: float, fixed: float) -> tuple[subprocess.Popen, dict]:
@@ -78,7 +96,7 @@ def start_bot(env: dict[str, str], port: int, data_dir: str, log) -> subprocess.
     command = [sys.executable, "-m", "gptbot.cli", "serve", "--host", "127.0.0.1",
                "--port", str(port)]
     bot = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
+                           start_new_session=True, preexec_fn=_as_bot)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -92,7 +110,8 @@ def start_bot(env: dict[str, str], port: int, data_dir: str, log) -> subprocess.
 
 def start_workers(count: int, env: dict[str, str], data_dir: str, log) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-m", "gptbot.cli", "worker"], env=env,
-                             cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+                             cwd=data_dir, stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=_as_bot)
             for _ in range(count)]
 
 
@@ -116,6 +135,9 @@ def ask(local: threading.local, port: int, run: str, index: int) -> tuple[int, f
 def send_all(port: int, run: str, questions: int, within: float) -> list[tuple[int, float, float]]:
     """Open loop: question i goes out at start + i·within/questions, whatever came before."""
     local = threading.local()
+    # The client's own garbage collections would pause its timing of the acks (a full
+    # collection stalled a run of them by ~50 ms at the same question every time).
+    gc.disable()
     with ThreadPoolExecutor(max_workers=32) as pool:
         start = time.perf_counter()
         futures = []
@@ -124,7 +146,9 @@ def send_all(port: int, run: str, questions: int, within: float) -> list[tuple[i
             if delay > 0:
                 time.sleep(delay)
             futures.append(pool.submit(ask, local, port, run, i))
-        return [f.result() for f in futures]
+        sent = [f.result() for f in futures]
+    gc.enable()
+    return sent
 
 
 def wait_for_answers(stream_url: str, reply_ids: list[str], timeout: float) -> dict:
@@ -180,6 +204,14 @@ def worker_pids(bot: subprocess.Popen, workers: list[subprocess.Popen]) -> list[
     return named or pids
 
 
+def scrape_ack_buckets(port: int) -> dict[float, int]:
+    """The bot's own measure of its webhook acks: how many took at most each bucket."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    found = re.findall(r'gptbot_webhook_ack_seconds_bucket\{[^}]*le="([0-9.]+)"[^}]*\} ([0-9.e+]+)',
+                       text)
+    return {float(le): int(float(n)) for le, n in found if float(le) <= 0.1}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -201,6 +233,8 @@ def report(sent: list[tuple[int, float, float]], state: dict, run: str, args, rs
         if reply in state["first_text"]:
             firsts.append(state["first_text"][reply] - at)
     done = len(latencies)
+    worst = sorted(sent, key=lambda item: -item[2])[:10]
+    print("slowest acks (question: ms): " + ", ".join(f"{i}: {a * 1000:.0f}" for i, _, a in worst))
     print(f"questions {len(sent)} within {args.within:g} s; answered {done}, exact {exact}")
     print(f"webhook ack: p50 {statistics.median(acks):.1f} ms, p99 {percentile(acks, .99):.1f}"
           f" ms, max {max(acks):.1f} ms, over 1 s: {sum(a > 1000 for a in acks)}")
@@ -228,6 +262,7 @@ def run(args: argparse.Namespace) -> None:
         import redis
 
         redis.Redis.from_url(args.redis).flushdb()
+    boosted = stand_in_priority()
     fakes, urls = start_fakes(args.tokens, args.seconds, args.fixed)
     port, run_id = free_port(), f"b{int(time.time())}"
     with tempfile.TemporaryDirectory() as data_dir:
@@ -241,8 +276,11 @@ def run(args: argparse.Namespace) -> None:
                 sent = send_all(port, run_id, args.questions, args.within)
                 replies = [f"gpt-{run_id}-{i}" for i, _, _ in sent]
                 state = wait_for_answers(urls["stream"], replies, args.timeout)
+                server_acks = scrape_ack_buckets(port)
                 pids = worker_pids(bot, workers)
                 rss, cpu = peak_rss_mb(pids), cpu_seconds(pids)
+                web = [bot.pid, *(p for p in descendants(bot.pid) if p not in pids)]
+                others = cpu_seconds(web), cpu_seconds([fakes.pid])
             finally:
                 for process in (*workers, bot):
                     process.terminate()
@@ -250,8 +288,11 @@ def run(args: argparse.Namespace) -> None:
                     process.wait(timeout=60)
                 fakes.terminate()
         report(sent, state, run_id, args, rss, log_path.read_text(errors="replace"))
-        print(f"CPU of the worker process(es): {cpu:.1f} s; load average at the end: "
-              f"{os.getloadavg()[0]:.1f}")
+        print("server-side ack (gptbot_webhook_ack_seconds): " + ", ".join(
+            f"≤ {le * 1000:g} ms {n}" for le, n in server_acks.items()))
+        print(f"load client and fakes at niceness -{boosted} relative to the bot")
+        print(f"CPU of the worker process(es): {cpu:.1f} s; of the web processes: "
+              f"{others[0]:.1f} s; of the fakes: {others[1]:.1f} s")
 
 
 def main() -> None:

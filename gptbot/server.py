@@ -5,6 +5,7 @@ GPTBOT_EMBEDDED_WORKER=thread); and `gptbot worker`, which is that child process
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import os
 import signal
@@ -34,6 +35,7 @@ from gptbot.web.app import create_app
 from gptbot.web.public_url import public_url_for
 
 log = logging.getLogger(__name__)
+WORKER_NICENESS = 5  # CPU weight ~1/3 of a web process's (Linux CFS) when both are busy
 
 
 def configure_logging(config: Config | str) -> None:
@@ -57,7 +59,17 @@ def serve_app(environ: Mapping[str, str] | None = None) -> Flask:
     register_at_startup(services, _port(environ))
     if config.embedded_worker and config.embedded_worker_mode == "thread":
         start_embedded_worker(services)
-    return create_app(config, services)
+    app = create_app(config, services)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move everything built at start-up (modules, services) out of the collector's reach.
+    Otherwise each full collection walks those hundreds of thousands of objects again: a
+    ~60 ms pause of every thread, in the middle of webhooks that have 1 s."""
+    gc.collect()
+    gc.freeze()
 
 
 def register_at_startup(services: Services, port: int | None) -> None:
@@ -104,8 +116,11 @@ def run_worker(config: Config, supervised: bool = False) -> None:
     back at once, unless `supervised` (serve's child: its parent's signal may come twice);
     then a parent that is gone is a signal too."""
     configure_logging(config)
+    if supervised:
+        _yield_cpu_to_webhooks()
     services = build_services(config)
     worker = _worker(services)
+    settle_heap()
     stop = threading.Event()
 
     def on_signal(*_: object) -> None:
@@ -119,6 +134,16 @@ def run_worker(config: Config, supervised: bool = False) -> None:
     stop.wait()
     worker.stop()
     services.close()
+
+
+def _yield_cpu_to_webhooks() -> None:
+    """serve's worker children run at a lower CPU priority than its web processes: a
+    webhook has 1 s and is a few milliseconds of work, an answer's next update can wait
+    that long. Idle cores still go to the worker in full."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError as exc:  # a sandbox may refuse; the worker still runs
+        log.warning("could not lower the worker's CPU priority: %s", exc)
 
 
 def _stop_when_orphaned(stop: threading.Event) -> None:
@@ -189,8 +214,21 @@ def run_gunicorn(
 
 
 def _worker_process_hooks(config: Config) -> dict[str, Any]:
-    """The master starts the worker once it listens, and stops it (grace, hand-back) after
-    the web processes have stopped taking webhooks."""
-    child = WorkerProcess(config.shutdown_grace_s)
-    return {"when_ready": lambda _server: child.start(),
-            "on_exit": lambda _server: child.stop()}
+    """The master starts the worker children once it listens (one per core by default: a
+    gevent process streams on one core), and stops them (grace, hand-back) after the web
+    processes have stopped taking webhooks."""
+    children = [WorkerProcess(config.shutdown_grace_s) for _ in range(config.worker_children)]
+
+    def start(_server: object) -> None:
+        for child in children:
+            child.start()
+
+    def stop(_server: object) -> None:
+        # SIGTERM to all first, so their graces run side by side, not one after another.
+        stopping = [threading.Thread(target=child.stop) for child in children]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+    return {"when_ready": start, "on_exit": stop}

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,14 @@ def test_concurrency_is_the_knob_and_the_old_thread_count_an_alias():
     assert both.deprecations
     with pytest.raises(ConfigError, match="GPTBOT_CONCURRENCY must be at least 1"):
         Config.from_env({**BASE, "GPTBOT_CONCURRENCY": "0"})
+
+
+def test_serve_runs_one_worker_child_per_core_unless_told():
+    cores = len(os.sched_getaffinity(0))  # the cores this process may run on
+    assert Config.from_env(BASE).worker_children == cores
+    assert Config.from_env({**BASE, "GPTBOT_WORKER_PROCESSES": "3"}).worker_children == 3
+    with pytest.raises(ConfigError, match="GPTBOT_WORKER_PROCESSES must be a whole number"):
+        Config.from_env({**BASE, "GPTBOT_WORKER_PROCESSES": "two"})
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

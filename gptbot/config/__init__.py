@@ -82,6 +82,9 @@ class Config:
     # Answers one worker process streams at once (GPTBOT_CONCURRENCY): bounded by memory
     # and Stream's and the provider's limits, not by threads.
     concurrency: int = 256
+    # Worker children `gptbot serve` starts (GPTBOT_WORKER_PROCESSES); 0 = one per CPU core
+    # (gevent runs one process's answers on one core).
+    worker_processes: int = 0
     # Intermediate updates one process sends per second, all answers together (CPU, not
     # Stream's limit): past it each answer's updates come further apart.
     process_updates_per_s: int = 200
@@ -139,6 +142,12 @@ class Config:
             name, _, model = (part.strip() for part in entry.partition(":"))
             chain.append((name, model or DEFAULT_MODELS.get(name, "")))
         return chain
+
+    @property
+    def worker_children(self) -> int:
+        """How many `gptbot worker` children `gptbot serve` runs: the setting, or one per
+        core this process may use."""
+        return self.worker_processes or len(os.sched_getaffinity(0))
 
     def events_url(self, public_url: str) -> str:
         """The URL Stream's event hook posts `ai_indicator.stop` to (the Stop button)."""
@@ -256,6 +265,7 @@ def _worker_settings(env: Mapping[str, str]) -> dict[str, Any]:
         concurrency = concurrency if get(env, "GPTBOT_CONCURRENCY") else old
     enabled, mode = _embedded_worker(env)
     return {"concurrency": concurrency, "embedded_worker": enabled,
+            "worker_processes": int_setting(env, "GPTBOT_WORKER_PROCESSES", 0, minimum=0),
             "process_updates_per_s": int_setting(env, "GPTBOT_PROCESS_UPDATES_PER_S", 200,
                                                  minimum=1),
             "embedded_worker_mode": mode, "deprecations": deprecations}

@@ -185,6 +185,10 @@ _CAUSES = [
           "fewer than the {needed} that GPTBOT_CONCURRENCY={concurrency} needs (4 per answer)",
           "run `ulimit -n {needed}` before starting gptbot (systemd: LimitNOFILE={needed}), "
           "or lower GPTBOT_CONCURRENCY", WARN),
+    Cause("workers.over_cores", "worker processes", "GPTBOT_WORKER_PROCESSES={children} "
+          "is more than the {cores} cores here: the children only share them, each with its "
+          "own connections and GPTBOT_CONCURRENCY", "set GPTBOT_WORKER_PROCESSES={cores}, or "
+          "0 for one per core; raise GPTBOT_CONCURRENCY for more answers at once", WARN),
     Cause("workers.deprecated", "deprecated settings", "GPTBOT_WORKERS={workers} is "
           "deprecated, use GPTBOT_CONCURRENCY (now {concurrency})",
           "rename GPTBOT_WORKERS to GPTBOT_CONCURRENCY in .env (drop it if both are set)", WARN),

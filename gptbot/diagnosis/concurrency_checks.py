@@ -1,9 +1,11 @@
 """Checks of the worker's concurrency: gevent for GPTBOT_CONCURRENCY answers at once, enough
-file descriptors for them, and the old GPTBOT_WORKERS setting."""
+file descriptors for them, worker children for the cores, and the old GPTBOT_WORKERS
+setting."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import resource
 
 from gptbot.config import WORKERS_DEPRECATED
@@ -36,6 +38,17 @@ def open_files(context: Context) -> str:
     if soft != resource.RLIM_INFINITY and soft < needed:
         raise Problem("files.too_few", soft=soft, needed=needed, concurrency=concurrency)
     return f"ulimit -n {soft}, enough for {concurrency} answers"
+
+
+def worker_processes(context: Context) -> str:
+    """More `gptbot serve` worker children than cores only share those cores (and each
+    streams up to GPTBOT_CONCURRENCY on its own)."""
+    config, cores = context.config, len(os.sched_getaffinity(0))
+    children = config.worker_children
+    if children > cores:
+        raise Problem("workers.over_cores", children=children, cores=cores)
+    return (f"{children} worker children (one per core, GPTBOT_WORKER_PROCESSES to change)"
+            if not config.worker_processes else f"{children} worker children of {cores} cores")
 
 
 def deprecated_settings(context: Context) -> str:

@@ -60,6 +60,7 @@ def runtime_checks(config: Config) -> list[Check]:
         Check("job queue", infra.queue, same_redis),
         Check("concurrency", workers.concurrency),
         Check("open files", workers.open_files),
+        Check("worker processes", workers.worker_processes),
         Check("deprecated settings", workers.deprecated_settings),
         Check("limits", costs.limits),
         Check("prices", costs.prices),

@@ -8,6 +8,7 @@ different app's error, an ngrok agent API with the wrong port, an LLM answering 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import socket
 import sys
@@ -236,6 +237,12 @@ def _too_few_files(rig):
     rig.values.update(soft=soft, concurrency=concurrency, needed=4 * concurrency)
 
 
+def _more_children_than_cores(rig):
+    cores = len(os.sched_getaffinity(0))
+    rig.env["GPTBOT_WORKER_PROCESSES"] = str(cores + 1)
+    rig.values.update(children=cores + 1, cores=cores)
+
+
 HAIKU = "anthropic:claude-3-5-haiku-latest"
 
 
@@ -426,6 +433,11 @@ CASES = [
          "GPTBOT_CONCURRENCY={concurrency} needs (4 per answer)",
          "run `ulimit -n {needed}` before starting gptbot (systemd: LimitNOFILE={needed}), or "
          "lower GPTBOT_CONCURRENCY", status="warn", exit_code=2),
+    Case("more worker children than cores", _more_children_than_cores, "worker processes",
+         "GPTBOT_WORKER_PROCESSES={children} is more than the {cores} cores here: the children "
+         "only share them, each with its own connections and GPTBOT_CONCURRENCY",
+         "set GPTBOT_WORKER_PROCESSES={cores}, or 0 for one per core; raise "
+         "GPTBOT_CONCURRENCY for more answers at once", status="warn", exit_code=2),
     Case("GPTBOT_WORKERS still set", lambda rig: rig.env.update(GPTBOT_WORKERS="8"),
          "deprecated settings",
          "GPTBOT_WORKERS=8 is deprecated, use GPTBOT_CONCURRENCY (now 8)",
@@ -478,7 +490,8 @@ def test_the_table_covers_every_cause_a_test_can_provoke():
                 "limits.unreachable", "prices.invalid", "prices.budget_blind",
                 "moderation.key_missing", "moderation.key_rejected", "moderation.unreachable",
                 "moderation.config", "fallback.invalid", "fallback.key_missing",
-                "fallback.unknown", "gevent.missing", "files.too_few", "workers.deprecated"}
+                "fallback.unknown", "gevent.missing", "files.too_few", "workers.over_cores",
+                "workers.deprecated"}
     # One more row than causes: a fallback's rejected key is the primary's cause, own check.
     assert provoked <= set(CAUSES)
     assert len(CASES) == len(provoked) + 1
