@@ -143,8 +143,10 @@ def tracing_for(config: Config) -> Tracing | None:
 
 def traceparent() -> str | None:
     """The W3C traceparent of the span current on this thread, for a job's payload; None
-    when nothing is traced (OpenTelemetry never loaded: no span can be current)."""
-    if "opentelemetry.trace" not in sys.modules:
+    when nothing is traced. Our spans all come from telemetry/tracing.py: while it is not
+    loaded none can be current, and loading it here (the OTLP exporter with it) cost the
+    first webhook ~50 ms. Other libraries import `opentelemetry.trace` for themselves."""
+    if "gptbot.telemetry.tracing" not in sys.modules:
         return None
     from gptbot.telemetry.tracing import current_traceparent
 

@@ -3,7 +3,10 @@ payload), and every model call with the GenAI attributes, down to the final writ
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import defaultdict
+from pathlib import Path
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -15,6 +18,8 @@ from gptbot.telemetry.tracing import Tracing, traces_url
 from tests.support.common import make_config
 from tests.support.loop import wait_for
 from tests.telemetry.support import USAGE_IN, USAGE_OUT, bot
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def traced(tmp_path, capture_content: bool = False) -> tuple[Telemetry, InMemorySpanExporter]:
@@ -100,3 +105,29 @@ def test_traces_are_on_only_with_an_endpoint_and_go_to_its_traces_path(tmp_path)
 
 def _ordered(traces: dict[int, dict[str, object]]) -> list[dict[str, object]]:
     return sorted(traces.values(), key=lambda trace: trace["SERVER"].start_time)
+
+
+def test_an_untraced_webhook_loads_no_tracing(tmp_path):
+    """Without OTEL_EXPORTER_OTLP_ENDPOINT the first webhook must not import the OTLP
+    exporter (it cost that webhook ~50 ms): checked in a fresh interpreter."""
+    script = f"""
+import json, sys
+from tests.support.common import API_KEY, API_SECRET, command_payload, signed_headers
+from gptbot.config import Config
+from gptbot.services import build_services
+from gptbot.web.app import create_app
+import opentelemetry.trace  # as another library may have done
+config = Config.from_env({{"STREAM_API_KEY": API_KEY, "STREAM_API_SECRET": API_SECRET,
+    "OPENAI_API_KEY": "x", "GPTBOT_DATA_DIR": {str(tmp_path)!r},
+    "GPTBOT_EMBEDDED_WORKER": "false"}})
+body = json.dumps(command_payload("hello", message_id="m1")).encode()
+client = create_app(config, build_services(config)).test_client()
+response = client.post("/webhooks/stream/gpt", data=body, headers=signed_headers(body, "w1"))
+assert response.status_code == 200, response.text
+print(sorted(m for m in sys.modules if m.startswith(("gptbot.telemetry.tracing",
+                                                     "opentelemetry.exporter"))))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
