@@ -53,8 +53,9 @@ class VoiceSteps:
         recording). Raises a VoiceError whose user_message is the reply."""
         if self.service.transcriber is None and job.question:
             return job, None  # voice is off here: the typed question is the question
-        started = time.monotonic()
-        heard = self.in_pool(self.service.hear, *self._sources(job))
+        started, sources = time.monotonic(), self._sources(job)
+        # Decoding and Whisper run on a native thread; a text question needs none.
+        heard = self.in_pool(self.service.hear, *sources) if find_voice(*sources) else None
         if heard is None:
             if not job.question:
                 raise NothingToHear("no question and no recording")

@@ -42,10 +42,13 @@ class LimitStore(Protocol):
     def mark_once(self, key: str, expires_at: float, now: float) -> bool:
         """True for the first caller only (until expiry)."""
 
-    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float:
+    def take_token(
+        self, bucket: str, per_minute: int, now: float, burst: int = 0, count: int = 1
+    ) -> float:
         """Token bucket of capacity `burst` (0: per_minute) refilled continuously at
-        per_minute/60 per second, starting full. Returns 0.0 and takes one token when one
-        is available; otherwise takes nothing and returns the seconds until one will be."""
+        per_minute/60 per second, starting full. Returns 0.0 and takes `count` tokens when
+        that many are available; otherwise takes nothing and returns the seconds until they
+        will be."""
 
     def hold_bucket(self, bucket: str, until: float) -> None:
         """Stream answered 429 with a reset time: no tokens for anyone until `until`, when
@@ -68,17 +71,24 @@ def check_rate(per_minute: int) -> None:
         raise ValueError(f"a token bucket needs per_minute > 0, not {per_minute!r}")
 
 
+def check_count(count: int, per_minute: int, burst: int) -> None:
+    if not 1 <= count <= (burst or per_minute):
+        raise ValueError(f"a bucket of {burst or per_minute} cannot give {count!r} tokens at once")
+
+
 def take_from(
-    state: tuple[float, float] | None, per_minute: int, now: float, burst: int = 0
+    state: tuple[float, float] | None, per_minute: int, now: float, burst: int = 0,
+    count: int = 1,
 ) -> tuple[float, tuple[float, float] | None]:
-    """The wait (0.0 = took one) and the bucket's new (tokens, at) state, None if unchanged.
+    """The wait (0.0 = took `count`) and the bucket's new (tokens, at) state, None if
+    unchanged.
 
     `at` is when `tokens` was counted; after a hold it lies in the future."""
     rate, capacity = per_minute / 60.0, float(burst or per_minute)
     tokens, at = state if state is not None else (capacity, now)
     if now < at:
-        return at - now + max(0.0, 1.0 - tokens) / rate, None
+        return at - now + max(0.0, count - tokens) / rate, None
     tokens = min(capacity, tokens + (now - at) * rate)
-    if tokens >= 1.0 - TOKEN_EPSILON:
-        return 0.0, (max(0.0, tokens - 1.0), now)
-    return (1.0 - tokens) / rate, None
+    if tokens >= count - TOKEN_EPSILON:
+        return 0.0, (max(0.0, tokens - count), now)
+    return (count - tokens) / rate, None

@@ -13,6 +13,12 @@ first takes a token from a bucket in the shared store (`LimitStore.take_token`):
 Intermediate updates also draw on a bucket of their own holding a share of the message
 budget, so however many answers stream at once the must-writes keep the rest and never
 starve behind them.
+
+A large budget (an enterprise app's) is taken a batch at a time: up to `MAX_BATCH` tokens,
+never more than a tenth of a second's worth, kept by this process for at most `HELD_S`.
+That is one store round trip per batch instead of per write, and the app still never
+sends more than its limit (a token held too long is dropped, not returned). At Stream's
+default 1,000 a minute a batch is one token, as before.
 """
 
 from __future__ import annotations
@@ -34,12 +40,16 @@ UPDATES = "updates"  # the intermediate updates' share of MESSAGES
 UPDATE_SHARE = 0.5
 MAX_WAIT_S = 120.0
 WINDOW_S = 60  # Stream's budgets reset on minute boundaries
+MAX_BATCH = 20
+HELD_S = 1.0
 
 
 class TokenBuckets(Protocol):
     """The part of `gptbot.store.LimitStore` the budget uses (stream may not import store)."""
 
-    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float: ...
+    def take_token(
+        self, bucket: str, per_minute: int, now: float, burst: int = 0, count: int = 1
+    ) -> float: ...
 
     def hold_bucket(self, bucket: str, until: float) -> None: ...
 
@@ -77,6 +87,7 @@ class WriteBudget:
         self.names = {kind: f"stream:{app}:{kind}" for kind in self.rates}
         self.counters = BudgetCounters()
         self._lock = threading.Lock()
+        self._held = {kind: HeldTokens(rate) for kind, rate in self.rates.items()}
 
     def try_update(self) -> bool:
         """A token for an intermediate update, or False: skip it."""
@@ -119,15 +130,24 @@ class WriteBudget:
         until = reset if reset is not None and now < reset <= now + WINDOW_S else next_window(now)
         log.warning("Stream rate-limited %s; holding the budget for %.1f s", kind, until - now)
         self._count(rate_limited=1)
+        self._held[kind].drop()
         try:
             self.buckets.hold_bucket(self.names[kind], until)
         except Exception as exc:  # the store is an aid: Stream still enforces its limit
             log.warning("could not hold the %s budget: %s", kind, exc)
 
     def _take(self, kind: str) -> float:
+        held, now = self._held[kind], self.clock()
+        if held.take(now):
+            return 0.0
         try:
-            refill, burst = bucket_shape(self.rates[kind])
-            return self.buckets.take_token(self.names[kind], refill, self.clock(), burst)
+            name, refill, burst = self.names[kind], held.refill, held.burst
+            if held.batching(now):
+                if self.buckets.take_token(name, refill, now, burst, held.batch) == 0.0:
+                    held.keep(held.batch - 1, now + HELD_S)
+                    return 0.0
+                held.scarce(now + HELD_S)  # near the limit: one at a time for a while
+            return self.buckets.take_token(name, refill, now, burst)
         except Exception as exc:  # a store outage must not stop replies; Stream still limits
             log.warning("could not take a %s token: %s", kind, exc)
             return 0.0
@@ -144,6 +164,50 @@ def bucket_shape(limit: int) -> tuple[int, int]:
     bucket of `limit` refilled at `limit` a minute could send twice that across a boundary."""
     burst = max(1, limit // 10)
     return max(1, limit - burst), burst
+
+
+class HeldTokens:
+    """The bucket's shape for one limit, and the tokens this process took in a batch and
+    has not used yet, good until `until`.
+
+    A batch is a tenth of a second's worth, 1 to MAX_BATCH. A held token goes out up to
+    HELD_S after it was taken, so a minute of writes could hold HELD_S more of refill:
+    batched buckets refill that much slower, and no 60 s window goes over the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.refill, self.burst = bucket_shape(limit)
+        self.batch = max(1, min(MAX_BATCH, self.refill // 600, self.burst))
+        if self.batch > 1:
+            self.refill -= math.ceil(self.refill * HELD_S / WINDOW_S)
+        self.left, self.until = 0, 0.0
+        self.singly_until = 0.0
+        self._lock = threading.Lock()
+
+    def batching(self, now: float) -> bool:
+        return self.batch > 1 and now >= self.singly_until
+
+    def scarce(self, until: float) -> None:
+        """A batch was refused: the app is near its limit, where a batch would only cost a
+        second round trip per write (and starve behind single takes)."""
+        self.singly_until = until
+
+    def take(self, now: float) -> bool:
+        with self._lock:
+            if self.left and now < self.until:
+                self.left -= 1
+                return True
+            return False
+
+    def keep(self, count: int, until: float) -> None:
+        with self._lock:  # two answers may both have taken a batch: keep both, until the
+            # sooner end (a token is never used more than HELD_S after it was taken)
+            self.until = min(self.until, until) if self.left else until
+            self.left += count
+
+    def drop(self) -> None:
+        """Stream said 429: what this process held is not worth sending into it."""
+        with self._lock:
+            self.left, self.until = 0, 0.0
 
 
 def next_window(now: float) -> float:

@@ -230,6 +230,30 @@ def test_a_hold_empties_a_nearly_full_bucket(stores):
     assert stores.limits.take_token("stream", 60, now=T + 1) == pytest.approx(4.0, abs=1e-9)
 
 
+def test_several_tokens_are_taken_all_or_nothing(stores):
+    # 120 a minute, a burst of 12: 2 a second, 12 at most at once.
+    assert stores.limits.take_token("stream", 120, now=T, burst=12, count=5) == 0.0
+    assert stores.limits.take_token("stream", 120, now=T, burst=12, count=5) == 0.0
+    # 2 left: 5 more come in 1.5 s, and a refusal takes none of the 2.
+    assert stores.limits.take_token("stream", 120, now=T, burst=12, count=5) == pytest.approx(
+        1.5, abs=1e-9)
+    assert drain(stores, "stream", 120, now=T) == 2  # (drain's burst: 0, the capacity 120)
+    assert stores.limits.take_token("stream", 120, now=T + 2.5, burst=12, count=5) == 0.0
+
+
+def test_a_batch_after_a_hold_waits_for_the_whole_batch(stores):
+    stores.limits.hold_bucket("stream", until=T + 10)
+    # From the hold's one token at T + 10: 3 more at 1 a second.
+    assert stores.limits.take_token("stream", 60, now=T, count=4) == pytest.approx(13.0, abs=1e-9)
+
+
+def test_a_batch_bigger_than_the_bucket_is_refused(stores):
+    with pytest.raises(ValueError):
+        stores.limits.take_token("stream", 60, now=T, burst=6, count=7)
+    with pytest.raises(ValueError):
+        stores.limits.take_token("stream", 60, now=T, count=0)
+
+
 def test_a_bucket_needs_a_positive_rate(stores):
     with pytest.raises(ValueError):
         stores.limits.take_token("stream", 0, now=T)

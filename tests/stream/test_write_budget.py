@@ -4,6 +4,7 @@ budget is spent, must-writes wait for it, and a 429 holds every process until it
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable
@@ -150,6 +151,74 @@ def test_the_per_minute_rate_is_respected(stores):
         assert in_minute <= 60
     assert must >= 100  # the must-writes kept going however busy the updates were
     assert budget.counters.updates_skipped > 0
+
+
+class CountingBuckets:
+    """The real store, counting the round trips the budget makes to it."""
+
+    def __init__(self, limits: LimitStore) -> None:
+        self.limits, self.calls = limits, 0
+
+    def take_token(self, *args: object, **kwargs: object) -> float:
+        self.calls += 1
+        return self.limits.take_token(*args, **kwargs)  # type: ignore[arg-type]
+
+    def hold_bucket(self, bucket: str, until: float) -> None:
+        self.limits.hold_bucket(bucket, until)
+
+
+def test_a_large_budget_is_taken_in_batches(stores):
+    """Two processes writing 100 a second each, under half of 12,000 a minute: tokens come
+    from the store 18 at a time."""
+    clock = FakeClock()
+    counting = CountingBuckets(stores.limits)
+    budgets = [WriteBudget(counting, "app", 12_000, 600, clock=clock, sleep=Sleeper(clock))
+               for _ in range(2)]
+    for _ in range(3000):
+        for budget in budgets:
+            budget.wait_for(MESSAGES, budget.deadline())
+        clock.now += 0.01
+    assert counting.calls <= 2 * 3000 / 17  # (a batch's last tokens may expire unused)
+    assert budgets[0].counters.waits == budgets[1].counters.waits == 0
+
+
+def test_batched_tokens_never_overrun_the_limit(stores):
+    """Two processes sending as fast as the budget lets them for 130 s: no 60 s window,
+    wherever it starts, holds more than 12,000 writes (held tokens included), and at the
+    limit a write costs one round trip, as unbatched."""
+    clock = FakeClock()
+    counting = CountingBuckets(stores.limits)
+    budgets = [WriteBudget(counting, "app", 12_000, 600, clock=clock, sleep=Sleeper(clock))
+               for _ in range(2)]
+    sent: list[float] = []
+    while clock.now - 1000.0 < 130:
+        for budget in budgets:
+            budget.wait_for(MESSAGES, budget.deadline())
+            sent.append(clock.now)
+        clock.now += 0.001
+    ordered = sorted(sent)
+    assert max(bisect.bisect_left(ordered, at + 60) - i for i, at in enumerate(ordered)) <= 12_000
+    assert len(sent) > 2 * 11_000  # the budget was used, not starved
+    assert counting.calls < 2.2 * len(sent)
+
+
+def test_stream_s_default_budget_takes_one_token_at_a_time(stores):
+    clock = FakeClock()
+    counting = CountingBuckets(stores.limits)
+    budget = WriteBudget(counting, "app", 1000, 10_000, clock=clock, sleep=Sleeper(clock))
+    for _ in range(50):
+        budget.wait_for(MESSAGES, budget.deadline())
+    assert counting.calls == 50
+
+
+def test_a_429_drops_the_tokens_a_process_holds(stores):
+    clock = FakeClock()
+    counting = CountingBuckets(stores.limits)
+    budget = WriteBudget(counting, "app", 12_000, 600, clock=clock, sleep=Sleeper(clock))
+    budget.wait_for(MESSAGES, budget.deadline())  # a batch: 17 held
+    budget.rate_limited(MESSAGES, reset=clock.now + 5)
+    budget.wait_for(MESSAGES, budget.deadline())
+    assert clock.now >= 1005.0  # nothing held was spent into the 429
 
 
 def test_a_must_write_goes_ahead_after_the_max_wait(stores):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from gptbot.store.limits import TOKEN_EPSILON, Charge, check_charges, check_rate
+from gptbot.store.limits import TOKEN_EPSILON, Charge, check_charges, check_count, check_rate
 from gptbot.store.redis.expiry import ExpiryIndex
 
 # Shared by the counter scripts. Numbers go back to Redis through string.format: Lua
@@ -71,22 +71,22 @@ write(KEYS[1], KEYS[2], 1, ARGV[2], now)
 return 1
 """
 
-# KEYS: bucket. ARGV: now, per_minute, epsilon. Mirrors gptbot.store.limits.take_from
+# KEYS: bucket. ARGV: now, per_minute, epsilon, burst, count. Mirrors gptbot.store.limits.take_from
 # operation for operation, so both backends compute the same floats.
 _TAKE = """
 local now, per_minute, eps = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local rate, cap = per_minute / 60.0, tonumber(ARGV[4])
+local rate, cap, n = per_minute / 60.0, tonumber(ARGV[4]), tonumber(ARGV[5])
 if cap == 0 then cap = per_minute end
 local tokens, at = cap, now
 local h = redis.call('HMGET', KEYS[1], 't', 'at')
 if h[1] and h[2] then tokens, at = tonumber(h[1]), tonumber(h[2]) end
-if now < at then return string.format('%.17g', at - now + math.max(0, 1 - tokens) / rate) end
+if now < at then return string.format('%.17g', at - now + math.max(0, n - tokens) / rate) end
 tokens = math.min(cap, tokens + (now - at) * rate)
-if tokens >= 1 - eps then
-  redis.call('HSET', KEYS[1], 't', string.format('%.17g', math.max(0, tokens - 1)), 'at', ARGV[1])
+if tokens >= n - eps then
+  redis.call('HSET', KEYS[1], 't', string.format('%.17g', math.max(0, tokens - n)), 'at', ARGV[1])
   return '0'
 end
-return string.format('%.17g', (1 - tokens) / rate)
+return string.format('%.17g', (n - tokens) / rate)
 """
 
 # KEYS: bucket. ARGV: until. A hold only ever moves the bucket's restart later.
@@ -141,9 +141,12 @@ class RedisLimits:
         args = [repr(float(now)), repr(float(expires_at))]
         return bool(self._mark(keys=[self._index, self._key(key)], args=args))
 
-    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float:
+    def take_token(
+        self, bucket: str, per_minute: int, now: float, burst: int = 0, count: int = 1
+    ) -> float:
         check_rate(per_minute)
-        args = [repr(float(now)), per_minute, repr(TOKEN_EPSILON), burst]
+        check_count(count, per_minute, burst)
+        args = [repr(float(now)), per_minute, repr(TOKEN_EPSILON), burst, count]
         return float(self._take(keys=[self._bucket(bucket)], args=args))
 
     def hold_bucket(self, bucket: str, until: float) -> None:

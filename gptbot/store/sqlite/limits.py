@@ -11,7 +11,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from gptbot.store.limits import Charge, check_charges, check_rate, take_from
+from gptbot.store.limits import Charge, check_charges, check_count, check_rate, take_from
 from gptbot.store.sqlite.db import SqliteDb
 
 # An expired row counts as 0 and its old expiry is replaced, exactly like a missing one.
@@ -74,11 +74,14 @@ class SqliteLimits:
     def mark_once(self, key: str, expires_at: float, now: float) -> bool:
         return self._db.execute(_MARK, (key, expires_at, now)).rowcount == 1
 
-    def take_token(self, bucket: str, per_minute: int, now: float, burst: int = 0) -> float:
+    def take_token(
+        self, bucket: str, per_minute: int, now: float, burst: int = 0, count: int = 1
+    ) -> float:
         check_rate(per_minute)
+        check_count(count, per_minute, burst)
         with self._db.transaction() as conn:
             row = conn.execute("SELECT tokens, at FROM buckets WHERE name = ?", (bucket,))
-            wait, state = take_from(row.fetchone(), per_minute, now, burst)
+            wait, state = take_from(row.fetchone(), per_minute, now, burst, count)
             if state is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO buckets (name, tokens, at) VALUES (?, ?, ?)",
