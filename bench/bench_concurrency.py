@@ -46,25 +46,8 @@ from gptbot.cli.dev import free_port  # noqa: E402
 from tests.support.common import API_KEY, API_SECRET, command_payload, signed_headers  # noqa: E402
 
 POOL_FULL = "Connection pool is full"
-BOOST = 10
 UNLIMITED = {"GPTBOT_STREAM_WRITES_PER_MIN": "100000000", "GPTBOT_STREAM_EVENTS_PER_MIN":
              "100000000", "GPTBOT_USER_DAILY_LIMIT": "0", "GPTBOT_CHANNEL_DAILY_LIMIT": "0"}
-
-
-def stand_in_priority() -> int:
-    """The load client and the fakes stand in for Stream and the LLM, which run on
-    machines of their own: when the bench may (root), they run at a higher CPU priority
-    than the bot, so the bot gets what they leave of the cores and the acks measure the
-    bot, not the client's own wait for a core. Returns the bot's niceness relative to them."""
-    try:
-        os.nice(-BOOST)
-        return BOOST
-    except OSError:
-        return 0
-
-
-def _as_bot() -> None:
-    os.nice(-os.nice(0))  # back to niceness 0, the bot's own, whatever the bench runs at
 
 
 def start_fakes(tokens: int, seconds: float, fixed: float) -> tuple[subprocess.Popen, dict]:
@@ -96,7 +79,7 @@ def start_bot(env: dict[str, str], port: int, data_dir: str, log) -> subprocess.
     command = [sys.executable, "-m", "gptbot.cli", "serve", "--host", "127.0.0.1",
                "--port", str(port)]
     bot = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True, preexec_fn=_as_bot)
+                           start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -110,8 +93,7 @@ def start_bot(env: dict[str, str], port: int, data_dir: str, log) -> subprocess.
 
 def start_workers(count: int, env: dict[str, str], data_dir: str, log) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-m", "gptbot.cli", "worker"], env=env,
-                             cwd=data_dir, stdout=log, stderr=subprocess.STDOUT,
-                             preexec_fn=_as_bot)
+                             cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
             for _ in range(count)]
 
 
@@ -262,7 +244,6 @@ def run(args: argparse.Namespace) -> None:
         import redis
 
         redis.Redis.from_url(args.redis).flushdb()
-    boosted = stand_in_priority()
     fakes, urls = start_fakes(args.tokens, args.seconds, args.fixed)
     port, run_id = free_port(), f"b{int(time.time())}"
     with tempfile.TemporaryDirectory() as data_dir:
@@ -290,7 +271,6 @@ def run(args: argparse.Namespace) -> None:
         report(sent, state, run_id, args, rss, log_path.read_text(errors="replace"))
         print("server-side ack (gptbot_webhook_ack_seconds): " + ", ".join(
             f"≤ {le * 1000:g} ms {n}" for le, n in server_acks.items()))
-        print(f"load client and fakes at niceness -{boosted} relative to the bot")
         print(f"CPU of the worker process(es): {cpu:.1f} s; of the web processes: "
               f"{others[0]:.1f} s; of the fakes: {others[1]:.1f} s")
 
