@@ -19,6 +19,7 @@ from gptbot.config import Config
 from gptbot.core.errors import GptBotError
 from gptbot.jobs.classifier import ModelClassifier
 from gptbot.llm.providers import Provider
+from gptbot.llm.providers.http import pooled_session
 from gptbot.safety import Redactor
 from gptbot.safety.moderation import ModerationUnavailable, Moderator, Verdict, build_moderator
 
@@ -56,7 +57,8 @@ class Moderation:
         moderator = build_moderator(
             safety.moderation, base_url=config.openai_base_url, api_key=config.openai_api_key,
             model=safety.moderation_model, thresholds=safety.moderation_thresholds,
-            blocklist=safety.blocklist, attempts=config.llm_max_retries)
+            blocklist=safety.blocklist, attempts=config.llm_max_retries,
+            session=pooled_session(config.concurrency) if "openai" in safety.moderation else None)
         if moderator is not None and safety.classifier and model is not None:
             moderator = Moderator([*moderator.checks, ModelClassifier(model, config.model)])
         return cls(moderator, safety.moderation_mode, safety.moderation_on_error, redactor)

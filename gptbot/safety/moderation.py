@@ -206,12 +206,16 @@ def combine(verdicts: Sequence[Verdict]) -> Verdict:
 def build_moderator(
     names: Sequence[str], *, base_url: str, api_key: str | None, model: str,
     thresholds: str = "", blocklist: str | None = None, attempts: int = 4,
+    session: requests.Session | None = None,
 ) -> Moderator | None:
-    """The checks named in GPTBOT_MODERATION (None when off); bad settings are ConfigErrors."""
+    """The checks named in GPTBOT_MODERATION (None when off); bad settings are ConfigErrors.
+    `session`: one pooled to the worker's concurrency, so a moderation call per answer
+    reuses a kept-alive connection."""
     limits = parse_thresholds(thresholds)
     checks: list[Check] = []
     if "local" in names:
         checks.append(Blocklist.load(blocklist))
     if "openai" in names:
-        checks.append(OpenAIModeration(base_url, api_key, model, limits, attempts))
+        checks.append(OpenAIModeration(base_url, api_key, model, limits, attempts,
+                                       session=session or requests.Session()))
     return Moderator(checks) if names else None
