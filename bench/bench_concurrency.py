@@ -202,7 +202,7 @@ def percentile(values: list[float], q: float) -> float:
 def report(sent: list[tuple[int, float, float]], state: dict, run: str, args, rss: float,
            log_text: str) -> None:
     acks = [a * 1000 for _, _, a in sent]
-    latencies, firsts, exact, shown_one = [], [], 0, False
+    latencies, firsts, token_to_text, exact, shown_one = [], [], [], 0, False
     for index, at, _ in sent:
         reply = f"gpt-{run}-{index}"
         if reply in state["finished"]:
@@ -214,6 +214,8 @@ def report(sent: list[tuple[int, float, float]], state: dict, run: str, args, rs
                 print(f"{reply} ends: {state['texts'].get(reply, '')[-160:]!r}")
         if reply in state["first_text"]:
             firsts.append(state["first_text"][reply] - at)
+            if str(index) in state["first_token"]:  # JSON made the question number a string
+                token_to_text.append(state["first_text"][reply] - state["first_token"][str(index)])
     done = len(latencies)
     worst = sorted(sent, key=lambda item: -item[2])[:10]
     print("slowest acks (question: ms): " + ", ".join(f"{i}: {a * 1000:.0f}" for i, _, a in worst))
@@ -224,6 +226,10 @@ def report(sent: list[tuple[int, float, float]], state: dict, run: str, args, rs
         print(f"question → final text: p50 {statistics.median(latencies):.2f} s, "
               f"max {max(latencies):.2f} s; question → first text: "
               f"p50 {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s")
+        if token_to_text:
+            ms = [t * 1000 for t in token_to_text]
+            print(f"model's first token → first visible text: p50 {statistics.median(ms):.0f} "
+                  f"ms, p90 {percentile(ms, .9):.0f} ms, max {max(ms):.0f} ms")
         span = max(state["finished"][f"gpt-{run}-{i}"] for i, _, _ in sent
                    if f"gpt-{run}-{i}" in state["finished"]) - min(at for _, at, _ in sent)
         print(f"first question → last answer: {span:.2f} s ({done / span:.1f} answers/s)")

@@ -38,7 +38,10 @@ def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
     return f"data: {json.dumps(body)}\n\n".encode()
 
 
-def llm_app(tokens: int, seconds: float, fixed_s: float) -> web.Application:
+def llm_app(tokens: int, seconds: float, fixed_s: float,
+            first_token: dict[int, float]) -> web.Application:
+    """`first_token`: when each question's first words left (question number → time)."""
+
     async def completions(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         found = QUESTION.search(str(body["messages"][-1]["content"]))
@@ -50,10 +53,12 @@ def llm_app(tokens: int, seconds: float, fixed_s: float) -> web.Application:
         pause = fixed_s if fixed_s else seconds / max(1, tokens)
         if fixed_s:
             await asyncio.sleep(fixed_s)
+            first_token.setdefault(question, time.time())
             await response.write(_chunk({"content": "".join(pieces)}))
         else:
             for piece in pieces:
                 await asyncio.sleep(pause)
+                first_token.setdefault(question, time.time())
                 await response.write(_chunk({"content": piece}))
         await response.write(_chunk({}, "stop"))
         await response.write(b"data: [DONE]\n\n")
@@ -65,7 +70,8 @@ def llm_app(tokens: int, seconds: float, fixed_s: float) -> web.Application:
 
 
 class FakeStream:
-    def __init__(self) -> None:
+    def __init__(self, first_token: dict[int, float]) -> None:
+        self.first_token = first_token  # the fake LLM's: question number → time
         self.messages: dict[str, dict[str, Any]] = {}
         self.finished: dict[str, float] = {}  # reply id -> when its final text arrived
         self.first_text: dict[str, float] = {}  # reply id -> when its first text arrived
@@ -123,6 +129,7 @@ class FakeStream:
     async def state(self, request: web.Request) -> web.Response:
         texts = {k: m.get("text", "") for k, m in self.messages.items()}
         return web.json_response({"finished": self.finished, "first_text": self.first_text,
+                                  "first_token": self.first_token,
                                   "texts": texts, "requests": self.requests})
 
     async def anything(self, request: web.Request) -> web.Response:
@@ -130,8 +137,9 @@ class FakeStream:
 
 
 async def serve(tokens: int, seconds: float, fixed_s: float) -> None:
-    urls = {}
-    for name, app in (("llm", llm_app(tokens, seconds, fixed_s)), ("stream", FakeStream().app())):
+    urls, first_token = {}, {}
+    for name, app in (("llm", llm_app(tokens, seconds, fixed_s, first_token)),
+                      ("stream", FakeStream(first_token).app())):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
