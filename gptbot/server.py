@@ -107,7 +107,7 @@ def _worker(services: Services) -> EmbeddedWorker:
                                 retention_days=config.safety.retention_days)
     waiting = WaitingNotice(services.queue.huey, services.stream, config)
     return worker_for(config, services.queue, services.stores.jobs, services.answerer.running,
-                      housekeeping, services.telemetry, on_full=waiting)
+                      housekeeping, services.telemetry, on_full=waiting, slots=services.slots)
 
 
 def run_worker(config: Config, supervised: bool = False) -> None:

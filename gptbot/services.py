@@ -22,6 +22,7 @@ from gptbot.jobs.in_order import TurnOrder
 from gptbot.jobs.job import AnswerJob
 from gptbot.jobs.moderated import Moderation
 from gptbot.jobs.queue import JobQueue, open_huey, with_pool_size
+from gptbot.jobs.slots import Slots
 from gptbot.jobs.stop import record_stop
 from gptbot.llm.metering import MeteredProvider, Observers
 from gptbot.llm.providers import Provider, build_provider
@@ -50,6 +51,7 @@ class Services:
     costs: Costs
     telemetry: Telemetry = field(default_factory=Telemetry.off)
     redactor: Redactor = field(default_factory=lambda: Redactor(()))  # GPTBOT_REDACT
+    slots: Slots | None = None  # the worker's, shared with the answers' turn order
 
     def close(self) -> None:
         if self.answerer.watcher is not None:
@@ -83,6 +85,7 @@ def build_services(
     # candidate see only the redacted request, and nothing reaches a provider unredacted.
     sent = RedactingProvider(metered, redactor) if redactor.enabled else metered
     prompts = Prompts.from_config(config, stores.settings)
+    slots = Slots(config.concurrency)
     answerer = Answerer(config, stream, sent, stores.jobs, stores.conversations, prompts,
                         toolbox=build_toolbox(config), quotas=costs.quotas,
                         accountant=costs.accountant,
@@ -90,7 +93,7 @@ def build_services(
                         telemetry=telemetry, redactor=redactor, audit=stores.audit,
                         moderation=Moderation.from_config(config, redactor, provider),
                         settings=stores.settings,
-                        order=TurnOrder(stores.turn_order, stores.jobs),
+                        order=TurnOrder(stores.turn_order, stores.jobs, slots=slots),
                         watcher=stop_watcher(config, stores.jobs), voice=build_voice(config))
 
     def run_answer(payload: dict[str, Any]) -> None:
@@ -99,7 +102,7 @@ def build_services(
 
     queue = JobQueue(open_huey(with_pool_size(config.queue_url, config.concurrency)), run_answer)
     return Services(config, stores, stream, provider, answerer, queue, prompts, costs,
-                    telemetry, redactor)
+                    telemetry, redactor, slots)
 
 
 def stop_watcher(config: Config, jobs: JobStore) -> ChannelWatcher:

@@ -23,6 +23,8 @@ from typing import Any
 
 from huey.api import Huey
 
+from gptbot.jobs.slots import Slots
+
 log = logging.getLogger(__name__)
 IDLE_FIRST_S, IDLE_MAX_S, IDLE_GROWTH = 0.02, 0.25, 1.2  # an idle SQLite queue: ≤ 0.25 s
 FULL_CHECK_S = 0.25  # at the limit: how often `on_full` is told, while no slot frees
@@ -34,12 +36,13 @@ class Dispatcher:
         huey: Huey,
         limit: int,
         on_full: Callable[[], None] | None = None,
+        slots: Slots | None = None,
     ) -> None:
         self.huey = huey
         self.limit = limit
         self.on_full = on_full  # called while at the limit (e.g. to say "waiting")
         self.stopping = threading.Event()
-        self._slots = threading.BoundedSemaphore(limit)
+        self._slots = slots or Slots(limit)  # shared with the turn order (slots.py)
         self._runs: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._idle = IDLE_FIRST_S
@@ -68,12 +71,12 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
-            if not self._slots.acquire(timeout=FULL_CHECK_S):
+            if not self._slots.take(timeout=FULL_CHECK_S):
                 self._tell_full()
                 continue
             task = self._take()
             if task is None:
-                self._slots.release()
+                self._slots.give()
                 self._wait_idle()
                 continue
             self._idle = IDLE_FIRST_S
@@ -103,13 +106,14 @@ class Dispatcher:
 
     def _run(self, task: Any) -> None:
         try:
-            self.huey.execute(task)
+            with self._slots.held():
+                self.huey.execute(task)
         except Exception:  # the answer job records its own end; this is huey's own trouble
             log.exception("unhandled error running job %s", task.id)
         finally:
             with self._lock:
                 self._runs.discard(threading.current_thread())
-            self._slots.release()
+            self._slots.give()
 
     def _tell_full(self) -> None:
         if self.on_full is None:

@@ -6,7 +6,8 @@ job starts on its answer only when every job ahead of it has ended. A job ahead 
 queued or running is waited for — its lease keeps that honest: a dead worker's job is re-run
 by the sweeper and ends in time; one that has ended, or is unknown, leaves the order. While
 it waits the reply shows `AI_STATE_THINKING` with "Waiting for the previous answer…", a stop
-is still heard, and after `max_wait_s` it answers anyway: late beats never.
+is still heard, and after `max_wait_s` it answers anyway: late beats never. A waiting job
+gives its worker slot to another conversation's meanwhile (slots.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 
 from gptbot.core.states import THINKING
 from gptbot.jobs.job import ANSWER, AnswerJob
+from gptbot.jobs.slots import Slots
 from gptbot.jobs.stop import StoppableSink
 from gptbot.store import JobStore, TurnOrderStore
 from gptbot.store.jobs import ENDED
@@ -30,8 +32,9 @@ POLL_S = 0.2
 class TurnOrder:
     def __init__(self, store: TurnOrderStore, jobs: JobStore, max_wait_s: float = MAX_WAIT_S,
                  poll_s: float = POLL_S, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, slots: Slots | None = None) -> None:
         self.store = store
+        self.slots = slots or Slots(1)  # the worker's (services.py); alone: nothing to give
         self.jobs = jobs
         self.max_wait_s = max_wait_s
         self.poll_s = poll_s
@@ -45,20 +48,24 @@ class TurnOrder:
 
     def wait(self, job: AnswerJob, sink: StoppableSink) -> None:
         """Until every job asked before this one here has ended (raises on a stop)."""
+        if not self._ahead(job):
+            return
+        log.info("answer %s waits for the previous answer", job.reply_id)
+        sink.set_state(THINKING, WAITING)
+        with self.slots.stepped_aside():
+            self._poll(job, sink)
+        sink.set_state(THINKING)
+
+    def _poll(self, job: AnswerJob, sink: StoppableSink) -> None:
         deadline = self.clock() + self.max_wait_s
-        waiting = False
-        while self._ahead(job):
-            if not waiting:
-                log.info("answer %s waits for the previous answer", job.reply_id)
-                sink.set_state(THINKING, WAITING)
-                waiting = True
+        while True:
             sink.check()
             if self.clock() >= deadline:
                 log.warning("answer %s stops waiting after %.0f s", job.reply_id, self.max_wait_s)
-                break
+                return
             self.sleep(self.poll_s)
-        if waiting:
-            sink.set_state(THINKING)
+            if not self._ahead(job):
+                return
 
     def leave(self, job: AnswerJob) -> None:
         """After an attempt: an ended job leaves the order (a retried one keeps its place).

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gptbot.config import Config
 from gptbot.jobs.dispatcher import Dispatcher
 from gptbot.jobs.running import RunningJobs, hand_back
+from gptbot.jobs.slots import Slots
 from gptbot.jobs.sweeper import Sweeper
 from gptbot.store import JobStore
 from gptbot.telemetry import Telemetry
@@ -44,6 +45,7 @@ class EmbeddedWorker:
         telemetry: Telemetry | None = None,
         grace_s: float = GRACE_S,
         on_full: Callable[[], None] | None = None,
+        slots: Slots | None = None,
     ) -> None:
         self.queue = queue
         self.store = store
@@ -52,7 +54,7 @@ class EmbeddedWorker:
         self.hurry = threading.Event()  # set: stop waiting for running answers
         self.sweeper = Sweeper(store, queue.enqueue, lease_s, sweep_every, housekeeping,
                                telemetry)
-        self.dispatcher = Dispatcher(queue.huey, concurrency, on_full)
+        self.dispatcher = Dispatcher(queue.huey, concurrency, on_full, slots)
 
     def start(self) -> None:
         self.dispatcher.start()
@@ -93,12 +95,15 @@ def worker_for(
     housekeeping: Callable[[], None] | None = None,
     telemetry: Telemetry | None = None,
     on_full: Callable[[], None] | None = None,
+    slots: Slots | None = None,
 ) -> EmbeddedWorker:
     """The worker as `gptbot serve` and `gptbot worker` run it, from the settings;
-    `on_full` is told while it is at GPTBOT_CONCURRENCY (waiting.py)."""
+    `on_full` is told while it is at GPTBOT_CONCURRENCY (waiting.py); `slots` are shared
+    with the answers' turn order (slots.py)."""
     return EmbeddedWorker(queue, store, config.concurrency, config.job_lease_s,
                           housekeeping=housekeeping, running=running,
-                          grace_s=config.shutdown_grace_s, telemetry=telemetry, on_full=on_full)
+                          grace_s=config.shutdown_grace_s, telemetry=telemetry, on_full=on_full,
+                          slots=slots)
 
 
 def _patched() -> bool:

@@ -10,6 +10,7 @@ import threading
 from gptbot.cli.greenlets import wants_greenlets
 from gptbot.jobs.dispatcher import Dispatcher
 from gptbot.jobs.queue import JobQueue, open_huey
+from gptbot.jobs.slots import Slots
 from tests.support.loop import wait_for
 
 
@@ -98,3 +99,47 @@ def test_under_gevent_tools_run_in_real_threads_and_the_hub_keeps_going():
     results, ticks = done.stdout.rsplit(" ", 1)
     assert results == "['crunched', 'Error: the tool did not finish within 1 s.']"
     assert int(ticks) >= 40  # ~100 in the second the tools took: other answers went on
+
+
+def test_a_job_waiting_for_its_turn_gives_its_slot_to_another_conversation(tmp_path):
+    """limit 3: a long answer runs, two questions asked after it in the same channel wait
+    for their turn, and a question in another channel still starts at once (without
+    stepping aside, the three would hold every slot)."""
+    slots = Slots(3)
+    release, turn, started = threading.Event(), threading.Event(), []
+
+    def run(payload):
+        started.append(payload["n"])
+        if payload["n"] == "long":
+            release.wait(10)
+        elif payload["n"].startswith("next"):
+            with slots.stepped_aside():  # what TurnOrder.wait does
+                turn.wait(10)
+
+    queue = JobQueue(open_huey(f"sqlite:///{tmp_path / 'jobs.db'}"), run)
+    for n in ("long", "next-1", "next-2", "other-channel"):
+        queue.enqueue({"n": n})
+    dispatcher = Dispatcher(queue.huey, limit=3, slots=slots)
+    dispatcher.start()
+    try:
+        # With the long answer and both waiters still running, the 4th job of a limit of 3
+        # has run too.
+        wait_for(lambda: len(started) == 4, what="the other channel's question")
+        assert dispatcher.running() == 3 and "other-channel" in started
+        turn.set()
+        release.set()
+        wait_for(lambda: dispatcher.running() == 0, what="every job done")
+    finally:
+        release.set()
+        turn.set()
+        dispatcher.stop_taking()
+    assert all(slots.take(timeout=0) for _ in range(3))  # every slot given back, none lost
+    assert not slots.take(timeout=0)
+
+
+def test_outside_the_dispatcher_a_job_steps_nowhere():
+    slots = Slots(1)
+    with slots.stepped_aside():
+        assert slots.take(timeout=0)  # nothing was released: its one slot is still free
+    slots.give()
+    assert slots.take(timeout=0) and not slots.take(timeout=0)
