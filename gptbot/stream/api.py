@@ -27,6 +27,7 @@ from stream_chat.base.exceptions import StreamAPIException
 from gptbot.config import Config
 from gptbot.stream import write_budget as budgets
 from gptbot.stream.errors import error_code, error_text
+from gptbot.stream.rate_reset import RateLimitReset
 from gptbot.stream.retry import (
     WaitForReset,
     is_rate_limit,
@@ -35,7 +36,7 @@ from gptbot.stream.retry import (
     retry_policy,
 )
 from gptbot.stream.transport import HotWrites, keep_alive
-from gptbot.stream.write_budget import EVENTS, MESSAGES, RateLimitReset, TokenBuckets, WriteBudget
+from gptbot.stream.write_budget import EVENTS, MESSAGES, TokenBuckets, WriteBudget
 from gptbot.telemetry import Telemetry
 
 __all__ = ["MessageExists", "StreamApi", "error_code", "error_text", "is_rate_limit",

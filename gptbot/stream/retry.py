@@ -23,7 +23,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from gptbot.stream.write_budget import RateLimitReset
+from gptbot.stream.rate_reset import RateLimitReset
 
 log = logging.getLogger(__name__)
 MAX_RESET_WAIT_S = 60.0  # Stream's windows are a minute long: a later reset is a bad clock

@@ -20,8 +20,9 @@ from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
 
 from gptbot.stream.api import StreamApi
+from gptbot.stream.rate_reset import parse_retry_after
 from gptbot.stream.retry import MAX_RESET_WAIT_S
-from gptbot.stream.write_budget import WriteBudget, parse_retry_after
+from gptbot.stream.write_budget import WriteBudget
 from tests.support.common import API_KEY, API_SECRET, STREAM_URL
 from tests.support.fakes import FakeClock, Sleeper
 
