@@ -58,7 +58,7 @@ class Moderation:
             safety.moderation, base_url=config.openai_base_url, api_key=config.openai_api_key,
             model=safety.moderation_model, thresholds=safety.moderation_thresholds,
             blocklist=safety.blocklist, attempts=config.llm_max_retries,
-            session=pooled_session(config.concurrency) if "openai" in safety.moderation else None)
+            session=pooled_session(config.concurrency))
         if moderator is not None and safety.classifier and model is not None:
             moderator = Moderator([*moderator.checks, ModelClassifier(model, config.model)])
         return cls(moderator, safety.moderation_mode, safety.moderation_on_error, redactor)

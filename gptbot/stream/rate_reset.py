@@ -3,11 +3,12 @@ Retry-After), for the write budget's hold and the retries' wait."""
 
 from __future__ import annotations
 
-import email.utils
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from gptbot.core.retry_after import parse_retry_after
 
 
 class RateLimitReset:
@@ -47,18 +48,3 @@ def parse_reset(header: str | None) -> float | None:
         return float(header) if header else None
     except ValueError:
         return None
-
-
-def parse_retry_after(header: str | None) -> float | None:
-    """Retry-After in seconds: a number of them, or an HTTP date."""
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(header).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - time.time())

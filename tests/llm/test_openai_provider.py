@@ -12,8 +12,8 @@ import responses
 
 from gptbot.core.errors import ProviderAuthError, ProviderError, ProviderTimeout
 from gptbot.core.events import Finish, TextDelta, Usage
+from gptbot.core.retry_after import parse_retry_after
 from gptbot.core.types import ChatMessage, ChatRequest
-from gptbot.llm.providers.http import parse_retry_after
 from gptbot.llm.providers.openai import OpenAIProvider
 from tests.support.common import LLM_URL, make_config, sse_chat_stream
 from tests.support.provider_streams import serve_quick as serve_llm

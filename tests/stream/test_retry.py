@@ -19,8 +19,8 @@ import responses
 from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
 
+from gptbot.core.retry_after import parse_retry_after
 from gptbot.stream.api import StreamApi
-from gptbot.stream.rate_reset import parse_retry_after
 from gptbot.stream.retry import MAX_RESET_WAIT_S
 from gptbot.stream.write_budget import WriteBudget
 from tests.support.common import API_KEY, API_SECRET, STREAM_URL

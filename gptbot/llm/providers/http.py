@@ -11,10 +11,8 @@ and proxies send) — so the channel sees the first words while the rest is on i
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +27,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from gptbot.config import Config
 from gptbot.core.errors import ProviderAuthError, ProviderError, ProviderTimeout
+from gptbot.core.retry_after import parse_retry_after
 from gptbot.llm.ndjson import decode_ndjson
 from gptbot.llm.sse import SSEEvent, decode_sse
 
@@ -180,20 +179,6 @@ def _json_body(response: requests.Response) -> Any:
         return json.loads(response.content[:4096] or b"{}")
     except ValueError:
         return None
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - (time.time() if now is None else now))
 
 
 def _host(url: str) -> str:
